@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+public import Hummingbird
+public import Logging
+
+/// Builds the server from its configuration: reads the seed, opens and seeds the database, loads the keys.
+///
+/// - Throws: ``SeedError`` for a bad seed (nothing applied), ``ConfigurationError``, key and database errors.
+public func buildApplication(configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let seed = try SeedLoader.load(paths: configuration.seedPaths)
+    let database = configuration.databasePath == ":memory:" ? try AppDatabase.inMemory() : try AppDatabase.file(path: configuration.databasePath)
+    let keys = try await KeyRing.load(folder: configuration.keysDirectory)
+    return try await buildApplication(configuration: configuration, database: database, seed: seed, keys: keys, logger: logger)
+}
+
+/// The composition root: every collaborator is built here from its inputs and injected.
+func buildApplication(
+    configuration: ServerConfiguration,
+    database: AppDatabase,
+    seed: SeedFile,
+    keys: KeyRing,
+    logger: Logger = Logger(label: "understudy")
+) async throws -> some ApplicationProtocol {
+    for algorithm in Set(seed.clients.compactMap { SigningAlgorithm(rawValue: $0.signingAlgorithm) }) where keys.active[algorithm] == nil {
+        throw SigningKeyError.missingAlgorithm(algorithm, configuration.keysDirectory)
+    }
+    let seeding = try await Seeder(database: database, now: configuration.now).apply(seed)
+    try await SigningKeyRepository(writer: database.writer).record(keys, now: configuration.now())
+    let scopes = try await database.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM scope ORDER BY isStandard DESC, name") }
+
+    let clients = ClientRepository(writer: database.writer)
+    let revocations = try RevocationRepository(writer: database.writer, now: configuration.now())
+    let audit = AuditLog(writer: database.writer)
+    let authenticator = ClientAuthenticator(clients: clients, secrets: ClientSecretVerifier())
+    let issuer = TokenIssuer(issuer: configuration.issuer, keys: keys, accessTokenTTL: configuration.accessTokenTTL, now: configuration.now)
+    let verifier = TokenVerifier(issuer: configuration.issuer, keys: keys, revocations: revocations, now: configuration.now)
+    let issuerPath = URLParts(configuration.issuer)?.path ?? ""
+
+    let router = Router(context: AppRequestContext.self)
+    router.get("healthz") { _, _ in HealthResponse(status: "ok") }
+    let root = issuerPath.isEmpty ? router.group() : router.group(RouterPath(issuerPath))
+    let discovery = try DiscoveryController(
+        metadata: ProviderMetadata(issuer: configuration.issuer, scopes: scopes, signingAlgorithms: keys.algorithms),
+        issuerPath: issuerPath,
+        internalURL: configuration.internalURL,
+        jwksJSON: keys.jwksJSON
+    )
+    discovery.addRoutes(to: root.group().add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])))
+    let oauth = root.group().add(middleware: OAuthErrorMiddleware())
+    TokenController(authenticator: authenticator, issuer: issuer, audit: audit, now: configuration.now).addRoutes(to: oauth)
+    IntrospectionController(authenticator: authenticator, verifier: verifier).addRoutes(to: oauth)
+    RevocationController(authenticator: authenticator, verifier: verifier, revocations: revocations, audit: audit, now: configuration.now)
+        .addRoutes(to: oauth)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "understudy"),
+        logger: logger
+    )
+    app.addServices(audit)
+    logger.info(
+        "understudy ready to start",
+        metadata: [
+            "issuer": "\(configuration.issuer)",
+            "database": "\(configuration.databasePath)",
+            "keys": "\(keys.keys.map { "\($0.algorithm.rawValue):\($0.kid)" }.joined(separator: ","))",
+            "seed": "\(seeding == .applied ? "applied" : "unchanged") (\(seed.users.count) users, \(seed.clients.count) clients)",
+        ]
+    )
+    return app
+}
+
+/// The body of `GET /healthz`.
+struct HealthResponse: ResponseEncodable {
+    var status: String
+}

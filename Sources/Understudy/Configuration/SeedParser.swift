@@ -1,0 +1,202 @@
+import Foundation
+import Yams
+
+/// Turns one seed document's node tree into a ``SeedFile``, collecting group and scope references.
+struct SeedParser {
+    let reader: SeedNodeReader
+    private(set) var references: [SeedLoader.Reference] = []
+
+    init(reader: SeedNodeReader) {
+        self.reader = reader
+    }
+
+    mutating func seed(_ root: Node) throws -> SeedFile {
+        let top = try self.reader.mapping(root, path: "", allowed: ["settings", "groups", "scopes", "users", "clients"])
+        var seed = SeedFile()
+        if let settings = top["settings"] { seed.settings = try self.settings(settings) }
+        seed.groups = try self.list(top["groups"], "groups") { node, path in
+            let fields = try self.reader.mapping(node, path: path, allowed: ["name", "description"])
+            return SeedFile.Group(
+                name: try self.required(fields, "name", path),
+                description: try self.reader.optionalString(fields["description"], path: path + ".description")
+            )
+        }
+        seed.scopes = try self.list(top["scopes"], "scopes") { node, path in
+            let fields = try self.reader.mapping(node, path: path, allowed: ["name", "description"])
+            let name = try self.required(fields, "name", path)
+            guard !name.contains(" "), !StandardScope.all.contains(name) else {
+                throw self.reader.error(path + ".name", fields["name"], "'\(name)' is a reserved or invalid scope name")
+            }
+            return SeedFile.Scope(name: name, description: try self.reader.optionalString(fields["description"], path: path + ".description"))
+        }
+        seed.users = try self.list(top["users"], "users") { node, path in try self.user(node, path: path) }
+        seed.clients = try self.list(top["clients"], "clients") { node, path in try self.client(node, path: path) }
+        try self.checkUnique(seed.groups.map(\.name), top["groups"], "groups", key: "name")
+        try self.checkUnique(seed.scopes.map(\.name), top["scopes"], "scopes", key: "name")
+        try self.checkUnique(seed.users.map(\.username), top["users"], "users", key: "username")
+        try self.checkUnique(seed.clients.map(\.clientID), top["clients"], "clients", key: "client_id")
+        return seed
+    }
+
+    private func settings(_ node: Node) throws -> SeedFile.Settings {
+        let fields = try self.reader.mapping(node, path: "settings", allowed: ["issuer", "access_token_ttl", "id_token_ttl"])
+        var settings = SeedFile.Settings()
+        settings.issuer = try self.reader.optionalString(fields["issuer"], path: "settings.issuer")
+        if let issuer = settings.issuer, let problem = IssuerURL.problem(with: issuer) {
+            throw self.reader.error("settings.issuer", fields["issuer"], problem)
+        }
+        settings.accessTokenTTL = try self.reader.positiveInt(fields["access_token_ttl"], path: "settings.access_token_ttl")
+        settings.idTokenTTL = try self.reader.positiveInt(fields["id_token_ttl"], path: "settings.id_token_ttl")
+        return settings
+    }
+
+    private mutating func user(_ node: Node, path: String) throws -> SeedFile.User {
+        let fields = try self.reader.mapping(
+            node,
+            path: path,
+            allowed: [
+                "username", "sub", "password", "password_hash", "email", "email_verified", "given_name", "family_name", "name",
+                "phone_number", "groups", "attributes",
+            ]
+        )
+        var user = SeedFile.User(username: try self.required(fields, "username", path))
+        user.line = node.mark?.line ?? 0
+        user.sub = try self.reader.optionalString(fields["sub"], path: path + ".sub")
+        user.password = try self.reader.optionalString(fields["password"], path: path + ".password")
+        user.passwordHash = try self.reader.optionalString(fields["password_hash"], path: path + ".password_hash")
+        if user.password != nil, user.passwordHash != nil {
+            throw self.reader.error(path + ".password_hash", fields["password_hash"], "give either password or password_hash, not both")
+        }
+        if let hash = user.passwordHash, !PasswordHasher.isBcryptHash(hash) {
+            throw self.reader.error(path + ".password_hash", fields["password_hash"], "is not a bcrypt hash ($2a$/$2b$/$2y$)")
+        }
+        user.email = try self.reader.optionalString(fields["email"], path: path + ".email")
+        user.emailVerified = try self.reader.bool(fields["email_verified"], path: path + ".email_verified")
+        user.givenName = try self.reader.optionalString(fields["given_name"], path: path + ".given_name")
+        user.familyName = try self.reader.optionalString(fields["family_name"], path: path + ".family_name")
+        user.name = try self.reader.optionalString(fields["name"], path: path + ".name")
+        user.phoneNumber = try self.reader.optionalString(fields["phone_number"], path: path + ".phone_number")
+        user.groups = try self.references(fields["groups"], path: path + ".groups", kind: .group, noun: "group")
+        if let attributes = fields["attributes"] {
+            guard case .object(let object) = try self.reader.json(attributes, path: path + ".attributes") else {
+                throw self.reader.error(path + ".attributes", attributes, "expected a mapping of attribute names to values")
+            }
+            user.attributes = object
+        }
+        return user
+    }
+
+    private mutating func client(_ node: Node, path: String) throws -> SeedFile.Client {
+        let fields = try self.reader.mapping(
+            node,
+            path: path,
+            allowed: [
+                "client_id", "name", "public", "client_secret", "client_secret_hash", "redirect_uris", "post_logout_redirect_uris",
+                "grant_types", "scopes", "default_scopes", "audience", "dialect", "signing_alg", "access_token_ttl", "id_token_ttl",
+            ]
+        )
+        var client = SeedFile.Client(clientID: try self.required(fields, "client_id", path))
+        client.line = node.mark?.line ?? 0
+        client.name = try self.reader.optionalString(fields["name"], path: path + ".name")
+        client.isPublic = try self.reader.bool(fields["public"], path: path + ".public") ?? false
+        client.clientSecret = try self.reader.optionalString(fields["client_secret"], path: path + ".client_secret")
+        client.clientSecretHash = try self.reader.optionalString(fields["client_secret_hash"], path: path + ".client_secret_hash")
+        let hasSecret = client.clientSecret != nil || client.clientSecretHash != nil
+        if client.clientSecret != nil, client.clientSecretHash != nil {
+            throw self.reader.error(path + ".client_secret_hash", fields["client_secret_hash"], "give either client_secret or client_secret_hash, not both")
+        }
+        if let hash = client.clientSecretHash, !PasswordHasher.isBcryptHash(hash) {
+            throw self.reader.error(path + ".client_secret_hash", fields["client_secret_hash"], "is not a bcrypt hash ($2a$/$2b$/$2y$)")
+        }
+        if client.isPublic, hasSecret {
+            throw self.reader.error(path + ".client_secret", fields["client_secret"] ?? fields["client_secret_hash"], "a public client has no secret")
+        }
+        if !client.isPublic, !hasSecret {
+            throw self.reader.error(path, node, "a confidential client needs client_secret (or set public: true)")
+        }
+        client.redirectURIs = try self.uris(fields["redirect_uris"], path: path + ".redirect_uris")
+        client.postLogoutRedirectURIs = try self.uris(fields["post_logout_redirect_uris"], path: path + ".post_logout_redirect_uris")
+        client.grantTypes = try self.reader.strings(fields["grant_types"], path: path + ".grant_types")
+        for (index, grant) in client.grantTypes.enumerated() where !GrantType.all.contains(grant) {
+            throw self.reader.error(
+                "\(path).grant_types[\(index)]",
+                fields["grant_types"],
+                "unknown grant type '\(grant)' (expected one of: \(GrantType.all.sorted().joined(separator: ", ")))"
+            )
+        }
+        if client.isPublic, client.grantTypes.contains(GrantType.clientCredentials) {
+            throw self.reader.error(path + ".grant_types", fields["grant_types"], "a public client cannot use client_credentials")
+        }
+        client.scopes = try self.references(fields["scopes"], path: path + ".scopes", kind: .scope, noun: "scope")
+        if let defaults = fields["default_scopes"] {
+            let scopes = try self.reader.strings(defaults, path: path + ".default_scopes")
+            for (index, scope) in scopes.enumerated() where !client.scopes.contains(scope) {
+                throw self.reader.error("\(path).default_scopes[\(index)]", defaults, "'\(scope)' is not in the client's scopes")
+            }
+            client.defaultScopes = scopes
+        }
+        client.audience = try self.reader.strings(fields["audience"], path: path + ".audience")
+        if let dialect = try self.reader.optionalString(fields["dialect"], path: path + ".dialect") {
+            guard Dialect(rawValue: dialect) != nil else {
+                throw self.reader.error(path + ".dialect", fields["dialect"], "unknown dialect '\(dialect)' (expected one of: generic, cognito, idcs)")
+            }
+            client.dialect = dialect
+        }
+        if let algorithm = try self.reader.optionalString(fields["signing_alg"], path: path + ".signing_alg") {
+            guard SigningAlgorithm(rawValue: algorithm) != nil else {
+                let expected = SigningAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+                throw self.reader.error(path + ".signing_alg", fields["signing_alg"], "unsupported algorithm '\(algorithm)' (expected one of: \(expected))")
+            }
+            client.signingAlgorithm = algorithm
+        }
+        client.accessTokenTTL = try self.reader.positiveInt(fields["access_token_ttl"], path: path + ".access_token_ttl")
+        client.idTokenTTL = try self.reader.positiveInt(fields["id_token_ttl"], path: path + ".id_token_ttl")
+        return client
+    }
+
+    private func list<T>(_ node: Node?, _ path: String, _ item: (Node, String) throws -> T) throws -> [T] {
+        guard let node else { return [] }
+        return try self.reader.sequence(node, path: path).enumerated().map { index, element in
+            try item(element, "\(path)[\(index)]")
+        }
+    }
+
+    private func required(_ fields: [String: Node], _ key: String, _ path: String) throws -> String {
+        guard let node = fields[key] else {
+            throw SeedError(file: self.reader.file, path: path, line: nil, problem: "missing required key '\(key)'")
+        }
+        return try self.reader.nonEmptyString(node, path: self.reader.join(path, key))
+    }
+
+    private mutating func references(_ node: Node?, path: String, kind: SeedLoader.Reference.Kind, noun: String) throws -> [String] {
+        guard let node else { return [] }
+        let items = node.sequence.map(Array.init) ?? [node]
+        let names = try self.reader.strings(node, path: path)
+        for (index, name) in names.enumerated() {
+            let itemPath = node.sequence == nil ? path : "\(path)[\(index)]"
+            let error = self.reader.error(itemPath, items[index], "unknown \(noun) '\(name)' (not declared under \(noun)s:)")
+            self.references.append(.init(kind: kind, name: name, error: error))
+        }
+        return names.uniqued()
+    }
+
+    private func uris(_ node: Node?, path: String) throws -> [String] {
+        let uris = try self.reader.strings(node, path: path)
+        for (index, uri) in uris.enumerated() {
+            guard let components = URLComponents(string: uri), let scheme = components.scheme, !scheme.isEmpty,
+                components.fragment == nil
+            else {
+                throw self.reader.error("\(path)[\(index)]", node, "'\(uri)' is not an absolute URI without a fragment")
+            }
+        }
+        return uris
+    }
+
+    private func checkUnique(_ names: [String], _ node: Node?, _ path: String, key: String) throws {
+        var seen = Set<String>()
+        for (index, name) in names.enumerated() where !seen.insert(name).inserted {
+            let item = node?.sequence.map(Array.init)?[index]
+            throw self.reader.error("\(path)[\(index)].\(key)", item, "duplicate \(key) '\(name)'")
+        }
+    }
+}

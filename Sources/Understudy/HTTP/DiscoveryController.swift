@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// `/.well-known/openid-configuration`, `/.well-known/oauth-authorization-server` (RFC 8414) and the JWKS.
+///
+/// Documents are encoded once and served as bytes; a request with forwarding headers gets its own variant,
+/// remembered for the next request from the same proxy.
+final class DiscoveryController: Sendable {
+    let metadata: ProviderMetadata
+    let issuerPath: String
+    let internalURL: String?
+    let jwksJSON: Data
+    private let defaultDocument: Data
+    private let forwardedDocuments = Mutex<[String: Data]>([:])
+
+    init(metadata: ProviderMetadata, issuerPath: String, internalURL: String?, jwksJSON: Data) throws {
+        self.metadata = metadata
+        self.issuerPath = issuerPath
+        self.internalURL = internalURL
+        self.jwksJSON = jwksJSON
+        self.defaultDocument = try metadata.document(urls: .fixed(issuer: metadata.issuer, internalURL: internalURL))
+    }
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get(".well-known/openid-configuration", use: self.discovery)
+        router.get(".well-known/oauth-authorization-server", use: self.discovery)
+        router.get(".well-known/jwks.json", use: self.jwks)
+    }
+
+    @Sendable func discovery(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var body = self.defaultDocument
+        if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
+            body = try self.forwardedDocument(urls)
+        }
+        return Self.json(body, cacheControl: "public, max-age=300")
+    }
+
+    @Sendable func jwks(_ request: Request, context: AppRequestContext) async throws -> Response {
+        Self.json(self.jwksJSON, cacheControl: "public, max-age=300")
+    }
+
+    private func forwardedDocument(_ urls: ServerURLs) throws -> Data {
+        let key = urls.publicBase + " " + urls.backChannelBase
+        if let cached = self.forwardedDocuments.withLock({ $0[key] }) { return cached }
+        let document = try self.metadata.document(urls: urls)
+        self.forwardedDocuments.withLock { documents in
+            if documents.count >= 32 { documents.removeAll() }
+            documents[key] = document
+        }
+        return document
+    }
+
+    static func json(_ data: Data, cacheControl: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: cacheControl],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
+
+/// What discovery advertises: exactly what this server does (OIDC Discovery 1.0 §3, RFC 8414 §2).
+struct ProviderMetadata: Sendable {
+    var issuer: String
+    var scopes: [String]
+    var signingAlgorithms: [SigningAlgorithm]
+
+    func document(urls: ServerURLs) throws -> Data {
+        let back = urls.backChannelBase
+        let document: [String: JSONValue] = [
+            "issuer": .string(self.issuer),
+            "jwks_uri": .string(back + "/.well-known/jwks.json"),
+            "token_endpoint": .string(back + "/oauth2/token"),
+            "introspection_endpoint": .string(back + "/oauth2/introspect"),
+            "revocation_endpoint": .string(back + "/oauth2/revoke"),
+            "grant_types_supported": .array(GrantType.served.map(JSONValue.string)),
+            "response_types_supported": .array([]),
+            "scopes_supported": .array(self.scopes.map(JSONValue.string)),
+            "token_endpoint_auth_methods_supported": .array(ClientAuthMethod.served.map(JSONValue.string)),
+            "introspection_endpoint_auth_methods_supported": .array(ClientAuthMethod.served.map(JSONValue.string)),
+            "revocation_endpoint_auth_methods_supported": .array(ClientAuthMethod.served.map(JSONValue.string)),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(document)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// `POST /oauth2/introspect` (RFC 7662): tells an authenticated client whether a token is active, and its claims.
+struct IntrospectionController: Sendable {
+    let authenticator: ClientAuthenticator
+    let verifier: TokenVerifier
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("oauth2/introspect", use: self.introspect)
+    }
+
+    @Sendable func introspect(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try await FormParameters.parse(request)
+        let caller = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
+        guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
+        let verified: TokenVerifier.Verified
+        do {
+            verified = try await self.verifier.verify(token)
+        } catch {
+            context.logger.debug("introspection: inactive", metadata: ["oauth.client_id": "\(caller.client.id)", "reason": "\(error)"])
+            return try TokenController.noStoreJSON(["active": false])
+        }
+        return try TokenController.noStoreJSON(Self.response(for: verified))
+    }
+
+    /// RFC 7662 §2.2: `active` plus the token's claims and `token_type`.
+    static func response(for verified: TokenVerifier.Verified) -> [String: JSONValue] {
+        var body = verified.claims.claims
+        body["active"] = .bool(true)
+        body["token_type"] = .string(verified.type == "at+jwt" ? "Bearer" : (verified.type ?? "JWT"))
+        return body
+    }
+}

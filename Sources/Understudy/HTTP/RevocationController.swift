@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// `POST /oauth2/revoke` (RFC 7009): a client revokes a token issued to it; the revocation is stored.
+struct RevocationController: Sendable {
+    let authenticator: ClientAuthenticator
+    let verifier: TokenVerifier
+    let revocations: RevocationRepository
+    let audit: AuditLog
+    let now: @Sendable () -> Date
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("oauth2/revoke", use: self.revoke)
+    }
+
+    @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try await FormParameters.parse(request)
+        let caller = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
+        guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
+        // RFC 7009 §2.2: an invalid, expired or already revoked token is answered with 200 all the same.
+        guard let verified = try? await self.verifier.verify(token), let jti = verified.claims.string("jti"),
+            let expiry = verified.claims.int("exp")
+        else { return Self.ok() }
+        guard verified.claims.string("client_id") == caller.client.id else {
+            throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
+        }
+        let now = self.now()
+        try await self.revocations.revoke(
+            Revocation(jti: jti, clientID: caller.client.id, expiresAt: Date(timeIntervalSince1970: TimeInterval(expiry)), revokedAt: now)
+        )
+        self.audit.record(
+            AuditEvent(time: now, action: "revoke", outcome: .revoked, clientID: caller.client.id, subject: verified.claims.string("sub"), jti: jti)
+        )
+        context.logger.info("token revoked", metadata: ["oauth.client_id": "\(caller.client.id)"])
+        return Self.ok()
+    }
+
+    static func ok() -> Response {
+        Response(status: .ok, headers: [.cacheControl: "no-store", .pragma: "no-cache", .contentLength: "0"])
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `POST /oauth2/token` (RFC 6749 §3.2). Today: the client credentials grant (§4.4).
+struct TokenController: Sendable {
+    let authenticator: ClientAuthenticator
+    let issuer: TokenIssuer
+    let audit: AuditLog
+    let now: @Sendable () -> Date
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("oauth2/token", use: self.token)
+    }
+
+    /// The successful token response (RFC 6749 §5.1).
+    struct TokenResponse: Encodable {
+        var accessToken: String
+        var tokenType = "Bearer"
+        var expiresIn: Int
+        var scope: String?
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token"
+            case tokenType = "token_type"
+            case expiresIn = "expires_in"
+            case scope
+        }
+    }
+
+    @Sendable func token(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var attempt = Attempt()
+        do {
+            let form = try await FormParameters.parse(request)
+            guard let grantType = form["grant_type"] else { throw OAuthError(.invalidRequest, "grant_type is required") }
+            attempt.grantType = grantType
+            guard GrantType.served.contains(grantType) else {
+                throw OAuthError(.unsupportedGrantType, "grant_type '\(grantType.prefix(64))' is not supported")
+            }
+            let authenticated = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
+            attempt.clientID = authenticated.client.id
+            let issued = try await self.clientCredentials(form: form, client: authenticated.client)
+            attempt.record(in: self.audit, at: self.now(), issued: issued)
+            context.logger.info("token issued", metadata: ["oauth.client_id": "\(authenticated.client.id)", "oauth.grant_type": "\(grantType)"])
+            let body = TokenResponse(
+                accessToken: issued.token,
+                expiresIn: issued.expiresIn,
+                scope: issued.scopes.isEmpty ? nil : issued.scopes.joined(separator: " ")
+            )
+            return try Self.noStoreJSON(body)
+        } catch let error as OAuthError {
+            attempt.record(in: self.audit, at: self.now(), error: error)
+            context.logger.notice(
+                "token denied",
+                metadata: ["oauth.client_id": "\(attempt.clientID ?? "-")", "oauth.error": "\(error.code)"]
+            )
+            throw error
+        }
+    }
+
+    /// RFC 6749 §4.4: the client acts for itself, with scopes it is allowed.
+    private func clientCredentials(form: FormParameters, client: Client) async throws -> TokenIssuer.IssuedAccessToken {
+        guard client.allows(grant: GrantType.clientCredentials) else {
+            throw OAuthError(.unauthorizedClient, "this client may not use the client_credentials grant")
+        }
+        let scopes = try ScopeRequest.grant(requested: form["scope"], client: client, userless: true)
+        return try await self.issuer.clientCredentialsToken(for: client, scopes: scopes)
+    }
+
+    static func noStoreJSON(_ body: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let data = try encoder.encode(body)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "no-store", .pragma: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// What the audit log needs to know about one token request.
+    struct Attempt {
+        var grantType: String?
+        var clientID: String?
+
+        func record(in audit: AuditLog, at time: Date, issued: TokenIssuer.IssuedAccessToken) {
+            audit.record(
+                AuditEvent(
+                    time: time,
+                    action: "token",
+                    outcome: .issued,
+                    grantType: self.grantType,
+                    clientID: self.clientID,
+                    subject: issued.subject,
+                    scopes: issued.scopes.joined(separator: " "),
+                    jti: issued.jti
+                )
+            )
+        }
+
+        func record(in audit: AuditLog, at time: Date, error: OAuthError) {
+            let reason = [error.code.rawValue, error.errorDescription].compactMap { $0 }.joined(separator: ": ")
+            audit.record(
+                AuditEvent(time: time, action: "token", outcome: .denied, grantType: self.grantType, clientID: self.clientID, reason: reason)
+            )
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Authenticates the client of a token, introspection or revocation request (RFC 6749 §2.3.1):
+/// `client_secret_basic` or `client_secret_post`, or a public client that only names itself.
+struct ClientAuthenticator: Sendable {
+    let clients: ClientRepository
+    let secrets: ClientSecretVerifier
+
+    /// A client and how it proved who it is.
+    struct Authenticated: Sendable {
+        enum Method: String, Sendable { case basic = "client_secret_basic", post = "client_secret_post", none }
+        var client: Client
+        var method: Method
+    }
+
+    /// Identifies the client; confidential clients must prove their secret.
+    /// - Parameter requireSecret: refuse public clients (client credentials, introspection, revocation).
+    /// - Throws: ``OAuthError`` `invalid_client` (401) or `invalid_request`.
+    func authenticate(_ request: Request, form: FormParameters, requireSecret: Bool) async throws -> Authenticated {
+        let credentials = try Self.credentials(request.headers, form: form)
+        guard let credentials else {
+            throw OAuthError.invalidClient("client authentication is required (client_secret_basic or client_secret_post)")
+        }
+        guard let client = try await self.clients.find(id: credentials.clientID) else {
+            throw OAuthError.invalidClient("client authentication failed")
+        }
+        guard let secret = credentials.secret else {
+            guard client.isPublic, !requireSecret else {
+                let reason = client.isPublic ? "this endpoint requires a confidential client" : "client authentication is required"
+                throw OAuthError.invalidClient(reason)
+            }
+            return Authenticated(client: client, method: .none)
+        }
+        guard !client.isPublic, let hash = client.record.secretHash, try await self.secrets.verify(secret, hash: hash) else {
+            throw OAuthError.invalidClient("client authentication failed")
+        }
+        return Authenticated(client: client, method: credentials.method)
+    }
+
+    struct Credentials: Equatable {
+        var clientID: String
+        var secret: String?
+        var method: Authenticated.Method
+    }
+
+    /// The credentials the request presents, from the Basic header or the body, never both.
+    static func credentials(_ headers: HTTPFields, form: FormParameters) throws -> Credentials? {
+        if let authorization = headers[.authorization], let basic = try Self.basic(authorization) {
+            guard form["client_secret"] == nil else {
+                throw OAuthError(.invalidRequest, "use one client authentication method, not Basic and client_secret together")
+            }
+            if let bodyID = form["client_id"], bodyID != basic.clientID {
+                throw OAuthError.invalidClient("client_id in the body does not match the Basic credentials")
+            }
+            return basic
+        }
+        guard let clientID = form["client_id"] else { return nil }
+        let secret = form["client_secret"]
+        return Credentials(clientID: clientID, secret: secret, method: secret == nil ? .none : .post)
+    }
+
+    /// Parses `Authorization: Basic …`; nil for other schemes.
+    ///
+    /// RFC 7617 with RFC 6749 §2.3.1: the id and secret are form-url-encoded before base64.
+    static func basic(_ authorization: String) throws -> Credentials? {
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard let scheme = parts.first, scheme.lowercased() == "basic" else { return nil }
+        let malformed = OAuthError.invalidClient("malformed Basic credentials")
+        guard parts.count == 2 else { throw malformed }
+        let encoded = parts[1].trimmingCharacters(in: .whitespaces)
+        guard let data = Data(base64Encoded: encoded), let decoded = String(validating: data, as: UTF8.self),
+            let colon = decoded.firstIndex(of: ":"),
+            let clientID = FormParameters.formDecode(decoded[..<colon]), !clientID.isEmpty,
+            let secret = FormParameters.formDecode(decoded[decoded.index(after: colon)...])
+        else { throw malformed }
+        return Credentials(clientID: clientID, secret: secret.isEmpty ? nil : secret, method: .basic)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+
+/// The parameters of an `application/x-www-form-urlencoded` request body (RFC 6749 §3.2, appendix B).
+///
+/// Parsed once per request: repeated parameters are an error (RFC 6749 §3.1), empty ones count as absent.
+struct FormParameters: Sendable, Equatable {
+    /// Larger bodies are refused with 413 before parsing.
+    static let maximumBodySize = 64 * 1024
+
+    private(set) var values: [String: String]
+
+    subscript(name: String) -> String? {
+        self.values[name]
+    }
+
+    /// Reads and parses the body of `request`.
+    /// - Throws: ``OAuthError`` `invalid_request` (415-style content type problems and malformed bodies), 413 when too large.
+    static func parse(_ request: Request) async throws -> FormParameters {
+        let mediaType = request.headers[.contentType].flatMap { MediaType(from: $0) }
+        guard let mediaType, mediaType.isType(.applicationUrlEncoded) else {
+            throw OAuthError(.invalidRequest, "the request body must be application/x-www-form-urlencoded")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Self.maximumBodySize)
+        } catch {
+            throw OAuthError(.invalidRequest, "the request body is larger than \(Self.maximumBodySize) bytes", status: .contentTooLarge)
+        }
+        guard let body = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw OAuthError(.invalidRequest, "the request body is not valid UTF-8")
+        }
+        return try Self.decode(body)
+    }
+
+    /// Decodes `a=1&b=2`; `+` is a space and `%XX` an octet of UTF-8.
+    static func decode(_ body: String) throws(OAuthError) -> FormParameters {
+        var values: [String: String] = [:]
+        for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.formDecode(parts[0]), !name.isEmpty else {
+                throw OAuthError(.invalidRequest, "the request body is not valid form encoding")
+            }
+            guard let value = Self.formDecode(parts.count == 2 ? parts[1] : "") else {
+                throw OAuthError(.invalidRequest, "parameter '\(Self.printable(name))' is not valid form encoding")
+            }
+            guard values[name] == nil else {
+                throw OAuthError(.invalidRequest, "parameter '\(Self.printable(name))' is repeated")
+            }
+            if !value.isEmpty { values[name] = value }
+        }
+        return FormParameters(values: values)
+    }
+
+    /// Form-url-decoding of one name or value; nil for a bad `%` escape or invalid UTF-8.
+    static func formDecode(_ text: some StringProtocol) -> String? {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    /// A name safe to echo in an error description.
+    private static func printable(_ name: String) -> String {
+        String(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(40).map(Character.init))
+    }
+}

@@ -1,0 +1,25 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Checks client secrets against their stored bcrypt hash, fast after the first success.
+///
+/// The database keeps only bcrypt hashes. The first correct secret for a hash costs one bcrypt check (off the
+/// event loop); its HMAC-SHA-256 under a key that lives only in this process is then remembered for that hash,
+/// so later requests cost one HMAC and a constant-time comparison. A wrong secret always pays the full bcrypt
+/// check, which keeps guessing slow. Changing a client's secret changes its hash, which forgets the old entry.
+final class ClientSecretVerifier: Sendable {
+    private let key = SymmetricKey(size: .bits256)
+    private let verified = Mutex<[String: HashedAuthenticationCode<SHA256>]>([:])
+
+    func verify(_ secret: String, hash: String) async throws -> Bool {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: self.key)
+        if let known = self.verified.withLock({ $0[hash] }) {
+            // HashedAuthenticationCode's == compares in constant time.
+            return known == mac
+        }
+        guard try await PasswordHasher.verify(secret, hash: hash) else { return false }
+        self.verified.withLock { $0[hash] = mac }
+        return true
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+
+/// The SQLite database: opens the file (WAL) or memory, and migrates it on open.
+///
+/// Every repository takes its ``writer``; writes are transactions.
+public struct AppDatabase: Sendable {
+    /// The GRDB connection (a `DatabasePool` on disk, a `DatabaseQueue` in memory).
+    let writer: any DatabaseWriter
+
+    init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Opens (creating folder and file as needed) the database at `path`, in WAL mode.
+    public static func file(path: String) throws -> AppDatabase {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return try AppDatabase(DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// A fresh private in-memory database (tests, `seed check`).
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue())
+    }
+
+    /// Named, append-only migrations. Never edit one that has shipped: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: users, groups, memberships, scopes, clients") { db in
+            try db.create(table: "user") { t in
+                t.primaryKey("id", .text)
+                t.column("username", .text).notNull().unique()
+                t.column("passwordHash", .text)
+                t.column("email", .text)
+                t.column("emailVerified", .boolean).notNull().defaults(to: false)
+                t.column("givenName", .text)
+                t.column("familyName", .text)
+                t.column("name", .text)
+                t.column("phoneNumber", .text)
+                t.column("attributes", .jsonText).notNull().defaults(to: "{}")
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "userGroup") { t in
+                t.primaryKey("name", .text)
+                t.column("description", .text)
+            }
+            try db.create(table: "groupMembership") { t in
+                t.column("userID", .text).notNull().references("user", onDelete: .cascade, onUpdate: .cascade)
+                t.column("groupName", .text).notNull().references("userGroup", onDelete: .cascade, onUpdate: .cascade)
+                t.primaryKey(["userID", "groupName"])
+            }
+            try db.create(index: "groupMembership_groupName", on: "groupMembership", columns: ["groupName"])
+            try db.create(table: "scope") { t in
+                t.primaryKey("name", .text)
+                t.column("description", .text)
+                t.column("isStandard", .boolean).notNull().defaults(to: false)
+            }
+            for name in StandardScope.all.sorted() {
+                try db.execute(
+                    sql: "INSERT INTO scope (name, description, isStandard) VALUES (?, ?, 1)",
+                    arguments: [name, StandardScope.descriptions[name]]
+                )
+            }
+            try db.create(table: "client") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text)
+                t.column("isPublic", .boolean).notNull()
+                t.column("secretHash", .text)
+                t.column("grantTypes", .jsonText).notNull()
+                t.column("defaultScopes", .jsonText)
+                t.column("audience", .jsonText).notNull()
+                t.column("dialect", .text).notNull()
+                t.column("signingAlgorithm", .text).notNull()
+                t.column("accessTokenTTL", .integer)
+                t.column("idTokenTTL", .integer)
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "clientRedirectURI") { t in
+                t.column("clientID", .text).notNull().references("client", onDelete: .cascade, onUpdate: .cascade)
+                t.column("uri", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.primaryKey(["clientID", "kind", "uri"])
+            }
+            try db.create(table: "clientScope") { t in
+                t.column("clientID", .text).notNull().references("client", onDelete: .cascade, onUpdate: .cascade)
+                t.column("scopeName", .text).notNull().references("scope", onDelete: .cascade, onUpdate: .cascade)
+                t.primaryKey(["clientID", "scopeName"])
+            }
+        }
+        migrator.registerMigration("v1: signing keys, revocations, audit log, seed state") { db in
+            try db.create(table: "signingKey") { t in
+                t.primaryKey("kid", .text)
+                t.column("algorithm", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("firstSeenAt", .datetime).notNull()
+                t.column("retiredAt", .datetime)
+            }
+            try db.create(table: "revocation") { t in
+                t.primaryKey("jti", .text)
+                t.column("clientID", .text).notNull()
+                t.column("expiresAt", .datetime).notNull().indexed()
+                t.column("revokedAt", .datetime).notNull()
+            }
+            try db.create(table: "auditEvent") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .datetime).notNull().indexed()
+                t.column("action", .text).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("grantType", .text)
+                t.column("clientID", .text).indexed()
+                t.column("subject", .text).indexed()
+                t.column("scopes", .text)
+                t.column("jti", .text)
+                t.column("reason", .text)
+            }
+            try db.create(table: "seedState") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("fingerprint", .text).notNull()
+                t.column("appliedAt", .datetime).notNull()
+            }
+        }
+        return migrator
+    }
+}
+
+/// Storage outcomes callers handle (GRDB's own errors stay internal).
+enum StorageError: Error, Equatable {
+    case notFound
+    case alreadyExists
+}

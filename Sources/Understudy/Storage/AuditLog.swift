@@ -1,0 +1,59 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The audit log of tokens issued and denied, written to SQLite in batches off the request path.
+///
+/// ``record(_:)`` only appends to memory; the service's ``run()`` writes the pending events every
+/// ``flushInterval`` in one transaction, and once more on graceful shutdown so nothing recorded is lost.
+final class AuditLog: Service, Sendable {
+    let writer: any DatabaseWriter
+    let flushInterval: Duration
+    private let pending = Mutex<[AuditEvent]>([])
+
+    init(writer: any DatabaseWriter, flushInterval: Duration = .milliseconds(250)) {
+        self.writer = writer
+        self.flushInterval = flushInterval
+    }
+
+    /// Queues an event; never blocks on the database.
+    func record(_ event: AuditEvent) {
+        self.pending.withLock { $0.append(event) }
+    }
+
+    /// Writes every queued event now.
+    func flush() async throws {
+        let batch = self.pending.withLock { pending in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await self.writer.write { db in
+                for var event in batch { try event.insert(db) }
+            }
+        } catch {
+            // Put the batch back so a later flush retries it.
+            self.pending.withLock { $0.insert(contentsOf: batch, at: 0) }
+            throw error
+        }
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
+            do { try await self.flush() } catch { Logger.current.error("audit log flush failed", metadata: ["error": "\(error)"]) }
+        }
+        try await self.flush()
+    }
+
+    /// Events, newest first (admin API and tests read through here after a flush).
+    func recent(limit: Int = 100) async throws -> [AuditEvent] {
+        try await self.flush()
+        return try await self.writer.read { db in
+            try AuditEvent.order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+}

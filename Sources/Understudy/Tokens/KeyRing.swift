@@ -1,0 +1,61 @@
+import Foundation
+import JWTKit
+
+/// The signing keys in use: which key signs for each algorithm, a jwt-kit collection to sign and verify
+/// with, and the JWKS document, encoded once.
+struct KeyRing: Sendable {
+    let keys: [SigningKey]
+    let collection: JWTKeyCollection
+    /// The key that signs new tokens, per algorithm: the first of that algorithm in file-name order.
+    let active: [SigningAlgorithm: SigningKey]
+    /// `{"keys":[…]}` with only public members, ready to send.
+    let jwksJSON: Data
+
+    init(keys: [SigningKey]) async throws {
+        self.keys = keys
+        let payloadEncoder = JSONEncoder()
+        payloadEncoder.outputFormatting = .withoutEscapingSlashes
+        let serializer = DefaultJWTSerializer(jsonEncoder: payloadEncoder)
+        let collection = JWTKeyCollection()
+        var active: [SigningAlgorithm: SigningKey] = [:]
+        for key in keys {
+            let kid = JWKIdentifier(string: key.kid)
+            switch key.material {
+            case .rsa(let rsa): await collection.add(rsa: rsa, digestAlgorithm: .sha256, kid: kid, serializer: serializer)
+            case .ecdsa(let ec): await collection.add(ecdsa: ec, kid: kid, serializer: serializer)
+            }
+            if active[key.algorithm] == nil { active[key.algorithm] = key }
+        }
+        self.collection = collection
+        self.active = active
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self.jwksJSON = try encoder.encode(["keys": keys.map(\.publicJWK)])
+    }
+
+    /// Loads every `*.pem` private key in `folder`: RS256 keys first, each algorithm in file-name order.
+    static func load(folder: String) async throws -> KeyRing {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        var keys: [SigningKey] = []
+        for name in names.filter({ $0.hasSuffix(".pem") }).sorted() {
+            let path = (folder as NSString).appendingPathComponent(name)
+            let pem = try String(contentsOfFile: path, encoding: .utf8)
+            let key = try SigningKey(pem: pem, source: path)
+            if !keys.contains(where: { $0.kid == key.kid }) { keys.append(key) }
+        }
+        guard !keys.isEmpty else { throw SigningKeyError.noKeys(folder) }
+        // RSA first: the default algorithm, and what API Gateway JWT authorizers accept.
+        let order = SigningAlgorithm.allCases
+        keys.sort { order.firstIndex(of: $0.algorithm)! < order.firstIndex(of: $1.algorithm)! }
+        return try await KeyRing(keys: keys)
+    }
+
+    /// Algorithms with a key that can sign.
+    var algorithms: [SigningAlgorithm] {
+        SigningAlgorithm.allCases.filter { self.active[$0] != nil }
+    }
+
+    func key(kid: String) -> SigningKey? {
+        self.keys.first { $0.kid == kid }
+    }
+}
