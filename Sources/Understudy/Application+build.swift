@@ -45,7 +45,11 @@ func buildApplication(
         internalURL: configuration.internalURL,
         jwksJSON: keys.jwksJSON
     )
-    discovery.addRoutes(to: root.group().add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])))
+    discovery.addRoutes(
+        to: root.group().add(
+            middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])
+        )
+    )
     let oauth = root.group().add(middleware: OAuthErrorMiddleware())
     TokenController(authenticator: authenticator, issuer: issuer, audit: audit, now: configuration.now).addRoutes(to: oauth)
     IntrospectionController(authenticator: authenticator, verifier: verifier).addRoutes(to: oauth)

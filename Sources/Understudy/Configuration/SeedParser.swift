@@ -103,7 +103,11 @@ struct SeedParser {
         client.clientSecretHash = try self.reader.optionalString(fields["client_secret_hash"], path: path + ".client_secret_hash")
         let hasSecret = client.clientSecret != nil || client.clientSecretHash != nil
         if client.clientSecret != nil, client.clientSecretHash != nil {
-            throw self.reader.error(path + ".client_secret_hash", fields["client_secret_hash"], "give either client_secret or client_secret_hash, not both")
+            throw self.reader.error(
+                path + ".client_secret_hash",
+                fields["client_secret_hash"],
+                "give either client_secret or client_secret_hash, not both"
+            )
         }
         if let hash = client.clientSecretHash, !PasswordHasher.isBcryptHash(hash) {
             throw self.reader.error(path + ".client_secret_hash", fields["client_secret_hash"], "is not a bcrypt hash ($2a$/$2b$/$2y$)")
@@ -138,14 +142,22 @@ struct SeedParser {
         client.audience = try self.reader.strings(fields["audience"], path: path + ".audience")
         if let dialect = try self.reader.optionalString(fields["dialect"], path: path + ".dialect") {
             guard Dialect(rawValue: dialect) != nil else {
-                throw self.reader.error(path + ".dialect", fields["dialect"], "unknown dialect '\(dialect)' (expected one of: generic, cognito, idcs)")
+                throw self.reader.error(
+                    path + ".dialect",
+                    fields["dialect"],
+                    "unknown dialect '\(dialect)' (expected one of: generic, cognito, idcs)"
+                )
             }
             client.dialect = dialect
         }
         if let algorithm = try self.reader.optionalString(fields["signing_alg"], path: path + ".signing_alg") {
             guard SigningAlgorithm(rawValue: algorithm) != nil else {
                 let expected = SigningAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
-                throw self.reader.error(path + ".signing_alg", fields["signing_alg"], "unsupported algorithm '\(algorithm)' (expected one of: \(expected))")
+                throw self.reader.error(
+                    path + ".signing_alg",
+                    fields["signing_alg"],
+                    "unsupported algorithm '\(algorithm)' (expected one of: \(expected))"
+                )
             }
             client.signingAlgorithm = algorithm
         }

@@ -28,7 +28,9 @@ struct ServerURLs: Sendable, Equatable {
     /// A host[:port] of letters, digits, `.-:[]` only, so a header cannot inject into URLs.
     static func isValidHost(_ host: String) -> Bool {
         !host.isEmpty && host.count <= 255
-            && host.unicodeScalars.allSatisfy { $0.properties.isASCIIHexDigit || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || "0123456789.-:[]".unicodeScalars.contains($0) }
+            && host.unicodeScalars.allSatisfy {
+                $0.properties.isASCIIHexDigit || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || "0123456789.-:[]".unicodeScalars.contains($0)
+            }
     }
 }
 

@@ -10,7 +10,11 @@ struct ClientAuthenticator: Sendable {
 
     /// A client and how it proved who it is.
     struct Authenticated: Sendable {
-        enum Method: String, Sendable { case basic = "client_secret_basic", post = "client_secret_post", none }
+        enum Method: String, Sendable {
+            case basic = "client_secret_basic"
+            case post = "client_secret_post"
+            case none
+        }
         var client: Client
         var method: Method
     }
@@ -23,6 +27,18 @@ struct ClientAuthenticator: Sendable {
         guard let credentials else {
             throw OAuthError.invalidClient("client authentication is required (client_secret_basic or client_secret_post)")
         }
+        do {
+            return try await self.authenticate(credentials, requireSecret: requireSecret)
+        } catch let error as OAuthError {
+            // Many clients (authlib ≥ 1.3.2 among them) send Basic credentials without the form encoding of
+            // RFC 6749 §2.3.1; when the decoded reading fails, the literal one gets a chance.
+            guard let literal = credentials.literal else { throw error }
+            let literalCredentials = Credentials(clientID: literal.clientID, secret: literal.secret, method: .basic)
+            return try await self.authenticate(literalCredentials, requireSecret: requireSecret)
+        }
+    }
+
+    private func authenticate(_ credentials: Credentials, requireSecret: Bool) async throws -> Authenticated {
         guard let client = try await self.clients.find(id: credentials.clientID) else {
             throw OAuthError.invalidClient("client authentication failed")
         }
@@ -43,6 +59,13 @@ struct ClientAuthenticator: Sendable {
         var clientID: String
         var secret: String?
         var method: Authenticated.Method
+        /// For Basic: the id and secret as sent, when form-decoding changed them.
+        var literal: Basic?
+
+        struct Basic: Equatable {
+            var clientID: String
+            var secret: String
+        }
     }
 
     /// The credentials the request presents, from the Basic header or the body, never both.
@@ -71,10 +94,19 @@ struct ClientAuthenticator: Sendable {
         guard parts.count == 2 else { throw malformed }
         let encoded = parts[1].trimmingCharacters(in: .whitespaces)
         guard let data = Data(base64Encoded: encoded), let decoded = String(validating: data, as: UTF8.self),
-            let colon = decoded.firstIndex(of: ":"),
-            let clientID = FormParameters.formDecode(decoded[..<colon]), !clientID.isEmpty,
-            let secret = FormParameters.formDecode(decoded[decoded.index(after: colon)...])
+            let colon = decoded.firstIndex(of: ":")
         else { throw malformed }
-        return Credentials(clientID: clientID, secret: secret.isEmpty ? nil : secret, method: .basic)
+        let literalID = String(decoded[..<colon])
+        let literalSecret = String(decoded[decoded.index(after: colon)...])
+        let clientID = FormParameters.formDecode(literalID) ?? literalID
+        let secret = FormParameters.formDecode(literalSecret) ?? literalSecret
+        guard !clientID.isEmpty else { throw malformed }
+        let changed = literalID != clientID || literalSecret != secret
+        return Credentials(
+            clientID: clientID,
+            secret: secret.isEmpty ? nil : secret,
+            method: .basic,
+            literal: changed && !literalSecret.isEmpty ? Credentials.Basic(clientID: literalID, secret: literalSecret) : nil
+        )
     }
 }

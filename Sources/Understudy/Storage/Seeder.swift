@@ -26,7 +26,8 @@ struct Seeder {
         try await self.database.writer.write { db in
             try self.write(seed, hashes: hashes, now: now, db)
             try db.execute(
-                sql: "INSERT INTO seedState (id, fingerprint, appliedAt) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET fingerprint = excluded.fingerprint, appliedAt = excluded.appliedAt",
+                sql:
+                    "INSERT INTO seedState (id, fingerprint, appliedAt) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET fingerprint = excluded.fingerprint, appliedAt = excluded.appliedAt",
                 arguments: [fingerprint, now]
             )
         }
@@ -105,7 +106,10 @@ struct Seeder {
 
     /// bcrypt-hashes every plaintext password and secret, in parallel, before the write transaction.
     private func hashSecrets(_ seed: SeedFile) async throws -> Hashes {
-        enum Owner { case user(String), client(String) }
+        enum Owner {
+            case user(String)
+            case client(String)
+        }
         var jobs: [(Owner, String)] = seed.users.compactMap { user in user.password.map { (.user(user.username), $0) } }
         jobs += seed.clients.compactMap { client in client.clientSecret.map { (.client(client.clientID), $0) } }
         return try await withThrowingTaskGroup(of: (Owner, String).self) { group in

@@ -11,13 +11,15 @@ struct SigningKeyRepository: Sendable {
             for key in keys.keys {
                 let isActive = keys.active[key.algorithm]?.kid == key.kid
                 let existing = try SigningKeyRecord.fetchOne(db, key: key.kid)
-                var record = existing ?? SigningKeyRecord(
-                    kid: key.kid,
-                    algorithm: key.algorithm.rawValue,
-                    source: key.source,
-                    status: .active,
-                    firstSeenAt: now
-                )
+                var record =
+                    existing
+                    ?? SigningKeyRecord(
+                        kid: key.kid,
+                        algorithm: key.algorithm.rawValue,
+                        source: key.source,
+                        status: .active,
+                        firstSeenAt: now
+                    )
                 record.source = key.source
                 record.status = isActive ? .active : .retired
                 record.retiredAt = isActive ? nil : (existing?.retiredAt ?? now)

@@ -1,0 +1,57 @@
+import Testing
+
+@testable import Understudy
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsMatchTheContract() throws {
+        let config = try ServerConfiguration.resolve(flags: .init(), environment: [:])
+        #expect(config.host == "127.0.0.1")
+        #expect(config.port == 9400)
+        #expect(config.issuer == "http://127.0.0.1:9400")
+        #expect(config.databasePath == "./.understudy/understudy.sqlite")
+        #expect(config.seedPaths == ["seed/default.yaml"])
+        #expect(config.keysDirectory == "keys")
+        #expect(config.accessTokenTTL == 3600)
+        #expect(config.internalURL == nil)
+    }
+
+    @Test func flagsBeatEnvironmentBeatSeedSettings() throws {
+        var settings = SeedFile.Settings()
+        settings.issuer = "http://seed.example"
+        settings.accessTokenTTL = 900
+        let environment = ["UNDERSTUDY_ISSUER": "http://env.example", "UNDERSTUDY_PORT": "9500", "UNDERSTUDY_SEED": "a.yaml, b.yaml"]
+
+        let fromSeed = try ServerConfiguration.resolve(flags: .init(), environment: [:], seedSettings: settings)
+        #expect(fromSeed.issuer == "http://seed.example")
+        #expect(fromSeed.accessTokenTTL == 900)
+
+        let fromEnvironment = try ServerConfiguration.resolve(flags: .init(), environment: environment, seedSettings: settings)
+        #expect(fromEnvironment.issuer == "http://env.example")
+        #expect(fromEnvironment.port == 9500)
+        #expect(fromEnvironment.seedPaths == ["a.yaml", "b.yaml"])
+
+        let fromFlags = try ServerConfiguration.resolve(
+            flags: .init(port: 9600, issuer: "http://flag.example", seedPaths: ["c.yaml"]),
+            environment: environment,
+            seedSettings: settings
+        )
+        #expect(fromFlags.issuer == "http://flag.example")
+        #expect(fromFlags.port == 9600)
+        #expect(fromFlags.seedPaths == ["c.yaml"])
+    }
+
+    @Test func aWildcardHostGivesALocalhostIssuer() throws {
+        let config = try ServerConfiguration.resolve(flags: .init(host: "0.0.0.0", port: 9401), environment: [:])
+        #expect(config.issuer == "http://localhost:9401")
+    }
+
+    @Test func everyProblemIsReportedAtOnce() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServerConfiguration.resolve(
+                flags: .init(port: 70000, issuer: "ftp://x", internalURL: "not a url", logLevel: "loud"),
+                environment: [:]
+            )
+        }
+        #expect(error.problems.count == 4)
+    }
+}
