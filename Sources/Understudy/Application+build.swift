@@ -45,11 +45,8 @@ func buildApplication(
         internalURL: configuration.internalURL,
         jwksJSON: keys.jwksJSON
     )
-    discovery.addRoutes(
-        to: root.group().add(
-            middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])
-        )
-    )
+    let cors = CORSMiddleware<AppRequestContext>(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])
+    discovery.addRoutes(to: root.group().add(middleware: cors), root: router.group().add(middleware: cors))
     let oauth = root.group().add(middleware: OAuthErrorMiddleware())
     TokenController(authenticator: authenticator, issuer: issuer, audit: audit, now: configuration.now).addRoutes(to: oauth)
     IntrospectionController(authenticator: authenticator, verifier: verifier).addRoutes(to: oauth)

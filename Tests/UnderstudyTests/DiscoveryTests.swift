@@ -48,6 +48,21 @@ import Testing
         }
     }
 
+    @Test func internalURLKeepsTheIssuersPathAndDiscoveryVariesByProxyHeaders() async throws {
+        try await makeApp {
+            $0.issuer = "http://localhost:9999/us-east-1_pool"
+            $0.internalURL = "http://idp:9400"
+        }.test(.router) { client in
+            let response = try await client.execute(uri: "/us-east-1_pool/.well-known/openid-configuration", method: .get)
+            #expect(response.headers[.vary] == "X-Forwarded-Host, X-Forwarded-Proto")
+            let document = try response.json()
+            #expect(document["token_endpoint"] == .string("http://idp:9400/us-east-1_pool/oauth2/token"))
+            // RFC 8414 §3: the well-known segment goes before the issuer's path.
+            let inserted = try await client.execute(uri: "/.well-known/oauth-authorization-server/us-east-1_pool", method: .get)
+            #expect(try inserted.json() == document)
+        }
+    }
+
     @Test func internalURLServesBackChannelEndpoints() async throws {
         try await makeApp { $0.internalURL = "http://idp:9400" }.test(.router) { client in
             let document = try await client.execute(uri: "/.well-known/openid-configuration", method: .get).json()

@@ -79,7 +79,7 @@ import Testing
             name: "missing required key",
             yaml: "groups:\n  - description: x\n",
             path: "groups[0]",
-            line: nil,
+            line: 2,
             mentions: "missing required key 'name'"
         ),
         .init(name: "duplicate user", yaml: "users:\n  - username: a\n  - username: a\n", path: "users[1].username", line: 3, mentions: "duplicate"),
@@ -117,6 +117,20 @@ import Testing
             path: "clients[0].signing_alg",
             line: 4,
             mentions: "unsupported algorithm"
+        ),
+        .init(
+            name: "lifetime beyond ten years",
+            yaml: "settings:\n  access_token_ttl: 9223372036854775807\n",
+            path: "settings.access_token_ttl",
+            line: 2,
+            mentions: "at most"
+        ),
+        .init(
+            name: "duplicate sub",
+            yaml: "users:\n  - username: a\n    sub: s1\n  - username: b\n    sub: s1\n",
+            path: "users[1].sub",
+            line: 4,
+            mentions: "duplicate sub"
         ),
         .init(name: "issuer with a query", yaml: "settings:\n  issuer: http://x?y=1\n", path: "settings.issuer", line: 2, mentions: "query"),
     ]

@@ -110,6 +110,7 @@ import Testing
         .init(name: "unsupported grant", body: "grant_type=urn:example:magic", error: "unsupported_grant_type"),
         .init(name: "JSON body", body: #"{"grant_type":"client_credentials"}"#, contentType: "application/json", error: "invalid_request"),
         .init(name: "bad percent escape", body: "grant_type=client_credentials&scope=%ZZ", error: "invalid_request"),
+        .init(name: "repeated parameter, first empty", body: "grant_type=&grant_type=client_credentials", error: "invalid_request"),
         .init(name: "repeated parameter", body: "grant_type=client_credentials&grant_type=client_credentials", error: "invalid_request"),
         .init(name: "Basic and client_secret together", body: "grant_type=client_credentials&client_secret=s3cret", error: "invalid_request"),
         .init(

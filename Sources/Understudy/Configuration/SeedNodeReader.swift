@@ -6,6 +6,9 @@ import Yams
 struct SeedNodeReader {
     let file: String
 
+    /// The longest token lifetime a seed may set, in seconds (ten years).
+    static let maximumLifetime = 315_360_000
+
     func error(_ path: String, _ node: Node?, _ problem: String) -> SeedError {
         SeedError(file: self.file, path: path, line: node?.mark?.line, problem: problem)
     }
@@ -71,6 +74,7 @@ struct SeedNodeReader {
             throw self.error(path, node, "expected a whole number, found \(self.kind(of: node))")
         }
         guard value > 0 else { throw self.error(path, node, "must be greater than 0") }
+        guard value <= Self.maximumLifetime else { throw self.error(path, node, "must be at most \(Self.maximumLifetime) (ten years)") }
         return value
     }
 

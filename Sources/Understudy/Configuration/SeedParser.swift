@@ -35,6 +35,13 @@ struct SeedParser {
         try self.checkUnique(seed.scopes.map(\.name), top["scopes"], "scopes", key: "name")
         try self.checkUnique(seed.users.map(\.username), top["users"], "users", key: "username")
         try self.checkUnique(seed.clients.map(\.clientID), top["clients"], "clients", key: "client_id")
+        try self.checkUnique(
+            seed.users.compactMap(\.sub),
+            top["users"],
+            "users",
+            key: "sub",
+            positions: seed.users.indices.filter { seed.users[$0].sub != nil }
+        )
         return seed
     }
 
@@ -175,7 +182,9 @@ struct SeedParser {
 
     private func required(_ fields: [String: Node], _ key: String, _ path: String) throws -> String {
         guard let node = fields[key] else {
-            throw SeedError(file: self.reader.file, path: path, line: nil, problem: "missing required key '\(key)'")
+            // The entry's first key is on the entry's first line.
+            let line = fields.values.compactMap { $0.mark?.line }.min()
+            throw SeedError(file: self.reader.file, path: path, line: line, problem: "missing required key '\(key)'")
         }
         return try self.reader.nonEmptyString(node, path: self.reader.join(path, key))
     }
@@ -204,9 +213,11 @@ struct SeedParser {
         return uris
     }
 
-    private func checkUnique(_ names: [String], _ node: Node?, _ path: String, key: String) throws {
+    /// - Parameter positions: the list index of each name, when `names` skips entries.
+    private func checkUnique(_ names: [String], _ node: Node?, _ path: String, key: String, positions: [Int]? = nil) throws {
         var seen = Set<String>()
-        for (index, name) in names.enumerated() where !seen.insert(name).inserted {
+        for (offset, name) in names.enumerated() where !seen.insert(name).inserted {
+            let index = positions?[offset] ?? offset
             let item = node?.sequence.map(Array.init)?[index]
             throw self.reader.error("\(path)[\(index)].\(key)", item, "duplicate \(key) '\(name)'")
         }

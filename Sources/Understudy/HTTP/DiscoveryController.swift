@@ -20,13 +20,18 @@ final class DiscoveryController: Sendable {
         self.issuerPath = issuerPath
         self.internalURL = internalURL
         self.jwksJSON = jwksJSON
-        self.defaultDocument = try metadata.document(urls: .fixed(issuer: metadata.issuer, internalURL: internalURL))
+        self.defaultDocument = try metadata.document(urls: .fixed(issuer: metadata.issuer, issuerPath: issuerPath, internalURL: internalURL))
     }
 
-    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get(".well-known/openid-configuration", use: self.discovery)
-        router.get(".well-known/oauth-authorization-server", use: self.discovery)
-        router.get(".well-known/jwks.json", use: self.jwks)
+    /// Mounts discovery and JWKS on `issuerRoutes` (under the issuer's path); with a path, RFC 8414 §3's
+    /// `/.well-known/oauth-authorization-server/<path>` goes on `rootRoutes` too.
+    func addRoutes(to issuerRoutes: some RouterMethods<AppRequestContext>, root rootRoutes: some RouterMethods<AppRequestContext>) {
+        issuerRoutes.get(".well-known/openid-configuration", use: self.discovery)
+        issuerRoutes.get(".well-known/oauth-authorization-server", use: self.discovery)
+        issuerRoutes.get(".well-known/jwks.json", use: self.jwks)
+        if !self.issuerPath.isEmpty {
+            rootRoutes.get(RouterPath(".well-known/oauth-authorization-server" + self.issuerPath), use: self.discovery)
+        }
     }
 
     @Sendable func discovery(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -34,7 +39,10 @@ final class DiscoveryController: Sendable {
         if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
             body = try self.forwardedDocument(urls)
         }
-        return Self.json(body, cacheControl: "public, max-age=300")
+        var response = Self.json(body, cacheControl: "public, max-age=300")
+        // The document depends on these headers; shared caches must not serve one proxy's URLs to another.
+        response.headers[.vary] = "X-Forwarded-Host, X-Forwarded-Proto"
+        return response
     }
 
     @Sendable func jwks(_ request: Request, context: AppRequestContext) async throws -> Response {

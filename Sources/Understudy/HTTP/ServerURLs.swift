@@ -10,8 +10,9 @@ struct ServerURLs: Sendable, Equatable {
     var backChannelBase: String
 
     /// URLs for a request that carries no forwarding headers.
-    static func fixed(issuer: String, internalURL: String?) -> ServerURLs {
-        ServerURLs(publicBase: issuer, backChannelBase: internalURL ?? issuer)
+    /// - Parameter internalURL: the server's base as seen inside the network; the issuer's path is appended.
+    static func fixed(issuer: String, issuerPath: String, internalURL: String?) -> ServerURLs {
+        ServerURLs(publicBase: issuer, backChannelBase: internalURL.map { $0 + issuerPath } ?? issuer)
     }
 
     /// URLs for a request, honouring `X-Forwarded-Proto`/`X-Forwarded-Host`; nil when it has none.
@@ -22,7 +23,7 @@ struct ServerURLs: Sendable, Equatable {
         let proto = headers[.xForwardedProto]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased()
         let scheme = proto == "https" ? "https" : "http"
         let base = "\(scheme)://\(host)\(issuerPath)"
-        return ServerURLs(publicBase: base, backChannelBase: internalURL ?? base)
+        return ServerURLs(publicBase: base, backChannelBase: internalURL.map { $0 + issuerPath } ?? base)
     }
 
     /// A host[:port] of letters, digits, `.-:[]` only, so a header cannot inject into URLs.

@@ -34,7 +34,7 @@ struct TokenController: Sendable {
         do {
             let form = try await FormParameters.parse(request)
             guard let grantType = form["grant_type"] else { throw OAuthError(.invalidRequest, "grant_type is required") }
-            attempt.grantType = grantType
+            attempt.grantType = String(grantType.prefix(64))
             guard GrantType.served.contains(grantType) else {
                 throw OAuthError(.unsupportedGrantType, "grant_type '\(grantType.prefix(64))' is not supported")
             }
@@ -55,6 +55,9 @@ struct TokenController: Sendable {
                 "token denied",
                 metadata: ["oauth.client_id": "\(attempt.clientID ?? "-")", "oauth.error": "\(error.code)"]
             )
+            throw error
+        } catch {
+            attempt.record(in: self.audit, at: self.now(), error: OAuthError(.serverError, "\(type(of: error))", status: .internalServerError))
             throw error
         }
     }

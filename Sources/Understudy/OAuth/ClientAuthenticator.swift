@@ -40,6 +40,7 @@ struct ClientAuthenticator: Sendable {
 
     private func authenticate(_ credentials: Credentials, requireSecret: Bool) async throws -> Authenticated {
         guard let client = try await self.clients.find(id: credentials.clientID) else {
+            if credentials.secret != nil { try await self.secrets.rejectUnknownClient(secret: credentials.secret) }
             throw OAuthError.invalidClient("client authentication failed")
         }
         guard let secret = credentials.secret else {

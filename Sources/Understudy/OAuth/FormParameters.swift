@@ -36,6 +36,7 @@ struct FormParameters: Sendable, Equatable {
     /// Decodes `a=1&b=2`; `+` is a space and `%XX` an octet of UTF-8.
     static func decode(_ body: String) throws(OAuthError) -> FormParameters {
         var values: [String: String] = [:]
+        var seen = Set<String>()
         for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = Self.formDecode(parts[0]), !name.isEmpty else {
@@ -44,7 +45,7 @@ struct FormParameters: Sendable, Equatable {
             guard let value = Self.formDecode(parts.count == 2 ? parts[1] : "") else {
                 throw OAuthError(.invalidRequest, "parameter '\(Self.printable(name))' is not valid form encoding")
             }
-            guard values[name] == nil else {
+            guard seen.insert(name).inserted else {
                 throw OAuthError(.invalidRequest, "parameter '\(Self.printable(name))' is repeated")
             }
             if !value.isEmpty { values[name] = value }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HummingbirdBcrypt
 import Synchronization
 
 /// Checks client secrets against their stored bcrypt hash, fast after the first success.
@@ -14,12 +15,22 @@ final class ClientSecretVerifier: Sendable {
 
     func verify(_ secret: String, hash: String) async throws -> Bool {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: self.key)
-        if let known = self.verified.withLock({ $0[hash] }) {
-            // HashedAuthenticationCode's == compares in constant time.
-            return known == mac
+        // HashedAuthenticationCode's == compares in constant time. A mismatch falls through to bcrypt,
+        // so a wrong secret costs the same whether or not the right one was seen before.
+        if let known = self.verified.withLock({ $0[hash] }), known == mac {
+            return true
         }
         guard try await PasswordHasher.verify(secret, hash: hash) else { return false }
         self.verified.withLock { $0[hash] = mac }
         return true
     }
+
+    /// Spends one bcrypt check on a secret presented for a client that does not exist, so response times do
+    /// not tell which client ids exist.
+    func rejectUnknownClient(secret: String?) async throws {
+        _ = try await PasswordHasher.verify(secret ?? "", hash: Self.decoyHash)
+    }
+
+    /// A bcrypt hash of a random value, made once.
+    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: PasswordHasher.cost)
 }

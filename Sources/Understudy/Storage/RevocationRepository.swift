@@ -5,19 +5,20 @@ import Synchronization
 /// Revoked token ids: written through to SQLite before a revocation is acknowledged, read from memory.
 final class RevocationRepository: Sendable {
     let writer: any DatabaseWriter
-    private let revoked: Mutex<Set<String>>
+    /// Revoked `jti` → when the token expires; entries go once the token could no longer be used anyway.
+    private let revoked: Mutex<[String: Date]>
 
     /// Loads the revocations of tokens that have not expired yet.
     init(writer: any DatabaseWriter, now: Date) throws {
         self.writer = writer
-        let jtis = try writer.read { db in
-            try String.fetchSet(db, sql: "SELECT jti FROM revocation WHERE expiresAt > ?", arguments: [now])
+        let rows = try writer.read { db in
+            try Revocation.fetchAll(db, sql: "SELECT * FROM revocation WHERE expiresAt > ?", arguments: [now])
         }
-        self.revoked = Mutex(jtis)
+        self.revoked = Mutex(Dictionary(rows.map { ($0.jti, $0.expiresAt) }, uniquingKeysWith: max))
     }
 
     func isRevoked(jti: String) -> Bool {
-        self.revoked.withLock { $0.contains(jti) }
+        self.revoked.withLock { $0[jti] != nil }
     }
 
     /// Records a revocation durably, then answers from memory.
@@ -26,6 +27,9 @@ final class RevocationRepository: Sendable {
             try revocation.upsert(db)
             try db.execute(sql: "DELETE FROM revocation WHERE expiresAt <= ?", arguments: [revocation.revokedAt])
         }
-        self.revoked.withLock { _ = $0.insert(revocation.jti) }
+        self.revoked.withLock { revoked in
+            revoked = revoked.filter { $0.value > revocation.revokedAt }
+            revoked[revocation.jti] = revocation.expiresAt
+        }
     }
 }

@@ -128,6 +128,10 @@ struct Seeder {
     }
 
     static func fingerprint(of seed: SeedFile) throws -> String {
+        // Line numbers are for messages; moving an entry or editing a comment does not change the seed.
+        var seed = seed
+        for index in seed.users.indices { seed.users[index].line = 0 }
+        for index in seed.clients.indices { seed.clients[index].line = 0 }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let digest = SHA256.hash(data: try encoder.encode(seed))

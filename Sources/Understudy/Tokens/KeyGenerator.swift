@@ -16,12 +16,12 @@ public enum KeyGenerator {
             try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation,
             P256.Signing.PrivateKey().pemRepresentation,
         ]
+        let paths = Self.fileNames.map { (folder as NSString).appendingPathComponent($0) }
+        if !force, let existing = paths.first(where: FileManager.default.fileExists(atPath:)) {
+            throw KeyGeneratorError.exists(existing)
+        }
         var written: [(String, String)] = []
-        for (name, pem) in zip(Self.fileNames, pems) {
-            let path = (folder as NSString).appendingPathComponent(name)
-            if !force, FileManager.default.fileExists(atPath: path) {
-                throw KeyGeneratorError.exists(path)
-            }
+        for (path, pem) in zip(paths, pems) {
             guard FileManager.default.createFile(atPath: path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw KeyGeneratorError.cannotWrite(path)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JWTKit
 
 /// Assembles and signs tokens. The only place that decides what claims a token carries.
@@ -40,7 +41,7 @@ struct TokenIssuer: Sendable {
     /// Signs `claims` with the active key for `algorithm`; the header carries `alg`, `kid` and `typ`.
     func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String) async throws -> String {
         guard let key = self.keys.active[algorithm] else {
-            throw OAuthError(.serverError, "no \(algorithm.rawValue) signing key is loaded")
+            throw OAuthError(.serverError, "no \(algorithm.rawValue) signing key is loaded", status: .internalServerError)
         }
         var header = JWTHeader()
         header.alg = algorithm.rawValue
