@@ -32,26 +32,107 @@ func buildApplication(
     let revocations = try RevocationRepository(writer: database.writer, now: configuration.now())
     let audit = AuditLog(writer: database.writer)
     let authenticator = ClientAuthenticator(clients: clients, secrets: ClientSecretVerifier())
-    let issuer = TokenIssuer(issuer: configuration.issuer, keys: keys, accessTokenTTL: configuration.accessTokenTTL, now: configuration.now)
+    let issuer = TokenIssuer(
+        issuer: configuration.issuer,
+        keys: keys,
+        accessTokenTTL: configuration.accessTokenTTL,
+        idTokenTTL: configuration.idTokenTTL,
+        now: configuration.now
+    )
     let verifier = TokenVerifier(issuer: configuration.issuer, keys: keys, revocations: revocations, now: configuration.now)
     let issuerPath = URLParts(configuration.issuer)?.path ?? ""
+    let users = UserRepository(writer: database.writer)
+    let sessions = SessionRepository(writer: database.writer)
+    let grants = GrantRepository(writer: database.writer)
+    let userAuthenticator = UserAuthenticator(users: users)
+    let allowsPlainPKCE = seed.clients.contains(where: \.allowsPlainPKCE)
 
     let router = Router(context: AppRequestContext.self)
     router.get("healthz") { _, _ in HealthResponse(status: "ok") }
     let root = issuerPath.isEmpty ? router.group() : router.group(RouterPath(issuerPath))
     let discovery = try DiscoveryController(
-        metadata: ProviderMetadata(issuer: configuration.issuer, scopes: scopes, signingAlgorithms: keys.algorithms),
+        metadata: ProviderMetadata(
+            issuer: configuration.issuer,
+            scopes: scopes,
+            signingAlgorithms: keys.algorithms,
+            codeChallengeMethods: allowsPlainPKCE ? ["S256", "plain"] : ["S256"]
+        ),
         issuerPath: issuerPath,
         internalURL: configuration.internalURL,
         jwksJSON: keys.jwksJSON
     )
     let cors = CORSMiddleware<AppRequestContext>(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])
     discovery.addRoutes(to: root.group().add(middleware: cors), root: router.group().add(middleware: cors))
-    let oauth = root.group().add(middleware: OAuthErrorMiddleware())
-    TokenController(authenticator: authenticator, issuer: issuer, audit: audit, now: configuration.now).addRoutes(to: oauth)
-    IntrospectionController(authenticator: authenticator, verifier: verifier).addRoutes(to: oauth)
-    RevocationController(authenticator: authenticator, verifier: verifier, revocations: revocations, audit: audit, now: configuration.now)
-        .addRoutes(to: oauth)
+    // Back-channel endpoints: open to browsers of any origin (bearer tokens, no cookies), OAuth JSON errors.
+    let backChannelCORS = CORSMiddleware<AppRequestContext>(
+        allowOrigin: .all,
+        allowHeaders: [.contentType, .authorization],
+        allowMethods: [.get, .post, .options]
+    )
+    let oauth = root.group().add(middleware: backChannelCORS).add(middleware: OAuthErrorMiddleware())
+    for path in ["oauth2/token", "oauth2/userinfo", "oauth2/revoke", "oauth2/introspect"] {
+        oauth.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent) }
+    }
+    TokenController(
+        authenticator: authenticator,
+        issuer: issuer,
+        audit: audit,
+        grants: grants,
+        users: users,
+        userAuthenticator: userAuthenticator,
+        revocations: revocations,
+        refreshTokenTTL: configuration.refreshTokenTTL,
+        now: configuration.now
+    ).addRoutes(to: oauth)
+    IntrospectionController(authenticator: authenticator, verifier: verifier, grants: grants, now: configuration.now).addRoutes(to: oauth)
+    RevocationController(
+        authenticator: authenticator,
+        verifier: verifier,
+        revocations: revocations,
+        grants: grants,
+        audit: audit,
+        now: configuration.now
+    ).addRoutes(to: oauth)
+    UserInfoController(verifier: verifier, users: users).addRoutes(to: oauth)
+
+    // Browser endpoints: HTML pages and redirects.
+    let security = BrowserSecurity(issuer: configuration.issuer, issuerPath: issuerPath)
+    let completer = AuthorizationCompleter(
+        grants: grants,
+        issuer: issuer,
+        audit: audit,
+        codeTTL: configuration.authorizationCodeTTL,
+        now: configuration.now
+    )
+    let browser = root.group()
+    AuthorizeController(clients: clients, users: users, sessions: sessions, completer: completer, assetBase: issuerPath, now: configuration.now)
+        .addRoutes(to: browser)
+    LoginController(
+        clients: clients,
+        users: users,
+        sessions: sessions,
+        authenticator: userAuthenticator,
+        completer: completer,
+        security: security,
+        settings: .init(
+            userPicker: configuration.loginUserPicker,
+            denyButton: configuration.loginDenyButton,
+            sessionTTL: configuration.sessionTTL
+        ),
+        assetBase: issuerPath,
+        audit: audit,
+        now: configuration.now
+    ).addRoutes(to: browser)
+    LogoutController(
+        clients: clients,
+        sessions: sessions,
+        verifier: verifier,
+        security: security,
+        audit: audit,
+        assetBase: issuerPath,
+        now: configuration.now
+    ).addRoutes(to: browser)
+    PlaygroundController(clients: clients, issuer: configuration.issuer, assetBase: issuerPath).addRoutes(to: browser)
 
     var app = Application(
         router: router,

@@ -17,9 +17,20 @@ import Testing
             #expect(document["jwks_uri"] == .string("http://localhost:9999/.well-known/jwks.json"))
             #expect(document["introspection_endpoint"] == .string("http://localhost:9999/oauth2/introspect"))
             #expect(document["revocation_endpoint"] == .string("http://localhost:9999/oauth2/revoke"))
-            #expect(document["grant_types_supported"] == .array([.string("client_credentials")]))
-            #expect(document["token_endpoint_auth_methods_supported"] == .array([.string("client_secret_basic"), .string("client_secret_post")]))
-            #expect(document["authorization_endpoint"] == nil)
+            #expect(document["authorization_endpoint"] == .string("http://localhost:9999/oauth2/authorize"))
+            #expect(document["userinfo_endpoint"] == .string("http://localhost:9999/oauth2/userinfo"))
+            #expect(document["end_session_endpoint"] == .string("http://localhost:9999/logout"))
+            let strings: ([String]) -> JSONValue = { .array($0.map(JSONValue.string)) }
+            #expect(
+                document["grant_types_supported"] == strings(["authorization_code", "implicit", "refresh_token", "client_credentials", "password"])
+            )
+            #expect(document["response_types_supported"] == strings(["code", "token", "id_token", "id_token token"]))
+            #expect(document["response_modes_supported"] == strings(["query", "fragment", "form_post"]))
+            #expect(document["code_challenge_methods_supported"] == strings(["S256"]))
+            #expect(document["subject_types_supported"] == strings(["public"]))
+            #expect(document["id_token_signing_alg_values_supported"] == strings(["RS256", "ES256"]))
+            #expect(document["request_uri_parameter_supported"] == .bool(false))
+            #expect(document["token_endpoint_auth_methods_supported"] == strings(["client_secret_basic", "client_secret_post", "none"]))
             guard case .array(let scopes)? = document["scopes_supported"] else { throw TestFailure("no scopes_supported") }
             #expect(scopes.contains(.string("orders/get.order")))
             #expect(scopes.contains(.string("reports/read")))
@@ -69,6 +80,10 @@ import Testing
             #expect(document["issuer"] == .string("http://localhost:9999"))
             #expect(document["token_endpoint"] == .string("http://idp:9400/oauth2/token"))
             #expect(document["jwks_uri"] == .string("http://idp:9400/.well-known/jwks.json"))
+            #expect(document["userinfo_endpoint"] == .string("http://idp:9400/oauth2/userinfo"))
+            // Browser-facing endpoints stay on the public URL.
+            #expect(document["authorization_endpoint"] == .string("http://localhost:9999/oauth2/authorize"))
+            #expect(document["end_session_endpoint"] == .string("http://localhost:9999/logout"))
         }
     }
 

@@ -23,6 +23,14 @@ public struct SeedFile: Sendable, Equatable, Encodable {
         public var accessTokenTTL: Int?
         /// `id_token_ttl` — ID token lifetime in seconds.
         public var idTokenTTL: Int?
+        /// `refresh_token_ttl` — refresh token lifetime in seconds (default 30 days).
+        public var refreshTokenTTL: Int?
+        /// `session_ttl` — how long a browser stays signed in, in seconds (default 3600).
+        public var sessionTTL: Int?
+        /// `login_user_picker` — show the one-click list of users on the login page (default false).
+        public var loginUserPicker: Bool?
+        /// `login_deny_button` — show the Deny button that returns `access_denied` (default true).
+        public var loginDenyButton: Bool?
 
         public init() {}
     }
@@ -105,6 +113,8 @@ public struct SeedFile: Sendable, Equatable, Encodable {
         public var accessTokenTTL: Int?
         /// `id_token_ttl` — overrides the server setting for this client.
         public var idTokenTTL: Int?
+        /// `allow_plain_pkce` — accept `code_challenge_method=plain` (default: S256 only).
+        public var allowsPlainPKCE: Bool = false
         /// Line of the entry in its file, for error messages.
         var line: Int = 0
     }
@@ -116,6 +126,10 @@ extension SeedFile {
         self.settings.issuer = other.settings.issuer ?? self.settings.issuer
         self.settings.accessTokenTTL = other.settings.accessTokenTTL ?? self.settings.accessTokenTTL
         self.settings.idTokenTTL = other.settings.idTokenTTL ?? self.settings.idTokenTTL
+        self.settings.refreshTokenTTL = other.settings.refreshTokenTTL ?? self.settings.refreshTokenTTL
+        self.settings.sessionTTL = other.settings.sessionTTL ?? self.settings.sessionTTL
+        self.settings.loginUserPicker = other.settings.loginUserPicker ?? self.settings.loginUserPicker
+        self.settings.loginDenyButton = other.settings.loginDenyButton ?? self.settings.loginDenyButton
         self.groups += other.groups
         self.scopes += other.scopes
         self.users += other.users

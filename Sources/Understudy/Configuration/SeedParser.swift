@@ -46,7 +46,13 @@ struct SeedParser {
     }
 
     private func settings(_ node: Node) throws -> SeedFile.Settings {
-        let fields = try self.reader.mapping(node, path: "settings", allowed: ["issuer", "access_token_ttl", "id_token_ttl"])
+        let fields = try self.reader.mapping(
+            node,
+            path: "settings",
+            allowed: [
+                "issuer", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "login_user_picker", "login_deny_button",
+            ]
+        )
         var settings = SeedFile.Settings()
         settings.issuer = try self.reader.optionalString(fields["issuer"], path: "settings.issuer")
         if let issuer = settings.issuer, let problem = IssuerURL.problem(with: issuer) {
@@ -54,6 +60,10 @@ struct SeedParser {
         }
         settings.accessTokenTTL = try self.reader.positiveInt(fields["access_token_ttl"], path: "settings.access_token_ttl")
         settings.idTokenTTL = try self.reader.positiveInt(fields["id_token_ttl"], path: "settings.id_token_ttl")
+        settings.refreshTokenTTL = try self.reader.positiveInt(fields["refresh_token_ttl"], path: "settings.refresh_token_ttl")
+        settings.sessionTTL = try self.reader.positiveInt(fields["session_ttl"], path: "settings.session_ttl")
+        settings.loginUserPicker = try self.reader.bool(fields["login_user_picker"], path: "settings.login_user_picker")
+        settings.loginDenyButton = try self.reader.bool(fields["login_deny_button"], path: "settings.login_deny_button")
         return settings
     }
 
@@ -100,6 +110,7 @@ struct SeedParser {
             allowed: [
                 "client_id", "name", "public", "client_secret", "client_secret_hash", "redirect_uris", "post_logout_redirect_uris",
                 "grant_types", "scopes", "default_scopes", "audience", "dialect", "signing_alg", "access_token_ttl", "id_token_ttl",
+                "allow_plain_pkce",
             ]
         )
         var client = SeedFile.Client(clientID: try self.required(fields, "client_id", path))
@@ -170,6 +181,7 @@ struct SeedParser {
         }
         client.accessTokenTTL = try self.reader.positiveInt(fields["access_token_ttl"], path: path + ".access_token_ttl")
         client.idTokenTTL = try self.reader.positiveInt(fields["id_token_ttl"], path: path + ".id_token_ttl")
+        client.allowsPlainPKCE = try self.reader.bool(fields["allow_plain_pkce"], path: path + ".allow_plain_pkce") ?? false
         return client
     }
 

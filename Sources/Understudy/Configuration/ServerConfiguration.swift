@@ -23,6 +23,16 @@ public struct ServerConfiguration: Sendable {
     public var accessTokenTTL: Int = 3600
     /// ID token lifetime in seconds. Default 3600.
     public var idTokenTTL: Int = 3600
+    /// Refresh token lifetime in seconds. Default 30 days.
+    public var refreshTokenTTL: Int = 30 * 24 * 3600
+    /// Authorization code lifetime in seconds. Fixed at 60.
+    public var authorizationCodeTTL: Int = 60
+    /// How long a browser stays signed in (the login session), in seconds. Default 3600.
+    public var sessionTTL: Int = 3600
+    /// Show the one-click list of seeded users on the login page. Default false; the default seed turns it on.
+    public var loginUserPicker: Bool = false
+    /// Show the Deny button on the login page. Default true.
+    public var loginDenyButton: Bool = true
     /// The clock every token and check uses (tests pin it).
     public var now: @Sendable () -> Date = { Date() }
 
@@ -106,6 +116,10 @@ public struct ServerConfiguration: Sendable {
         }
         config.accessTokenTTL = seedSettings.accessTokenTTL ?? config.accessTokenTTL
         config.idTokenTTL = seedSettings.idTokenTTL ?? config.idTokenTTL
+        config.refreshTokenTTL = seedSettings.refreshTokenTTL ?? config.refreshTokenTTL
+        config.sessionTTL = seedSettings.sessionTTL ?? config.sessionTTL
+        config.loginUserPicker = seedSettings.loginUserPicker ?? config.loginUserPicker
+        config.loginDenyButton = seedSettings.loginDenyButton ?? config.loginDenyButton
         let wildcard = ["0.0.0.0", "::", "[::]"].contains(config.host)
         let defaultIssuer = "http://\(wildcard ? "localhost" : config.host):\(config.port)"
         config.issuer = pick(flags.issuer, "ISSUER") ?? seedSettings.issuer ?? defaultIssuer

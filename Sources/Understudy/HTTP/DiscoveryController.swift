@@ -69,26 +69,49 @@ final class DiscoveryController: Sendable {
     }
 }
 
-/// What discovery advertises: exactly what this server does (OIDC Discovery 1.0 §3, RFC 8414 §2).
+/// What discovery advertises: exactly what this server does (OIDC Discovery 1.0 §3, RFC 8414 §2,
+/// RP-Initiated Logout §2.1).
 struct ProviderMetadata: Sendable {
     var issuer: String
     var scopes: [String]
     var signingAlgorithms: [SigningAlgorithm]
+    /// PKCE methods: S256, and plain when some client allows it.
+    var codeChallengeMethods: [String] = ["S256"]
+
+    /// Claims that ID tokens and userinfo can carry.
+    static let claims = [
+        "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "jti", "name", "given_name", "family_name",
+        "preferred_username", "updated_at", "email", "email_verified", "phone_number", "phone_number_verified", "groups",
+    ]
 
     func document(urls: ServerURLs) throws -> Data {
         let back = urls.backChannelBase
+        let front = urls.publicBase
+        func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
         let document: [String: JSONValue] = [
             "issuer": .string(self.issuer),
+            "authorization_endpoint": .string(front + "/oauth2/authorize"),
+            "end_session_endpoint": .string(front + "/logout"),
             "jwks_uri": .string(back + "/.well-known/jwks.json"),
             "token_endpoint": .string(back + "/oauth2/token"),
+            "userinfo_endpoint": .string(back + "/oauth2/userinfo"),
             "introspection_endpoint": .string(back + "/oauth2/introspect"),
             "revocation_endpoint": .string(back + "/oauth2/revoke"),
-            "grant_types_supported": .array(GrantType.served.map(JSONValue.string)),
-            "response_types_supported": .array([]),
-            "scopes_supported": .array(self.scopes.map(JSONValue.string)),
-            "token_endpoint_auth_methods_supported": .array(ClientAuthMethod.served.map(JSONValue.string)),
-            "introspection_endpoint_auth_methods_supported": .array(ClientAuthMethod.served.map(JSONValue.string)),
-            "revocation_endpoint_auth_methods_supported": .array(ClientAuthMethod.served.map(JSONValue.string)),
+            "grant_types_supported": strings(GrantType.advertised),
+            "response_types_supported": strings(AuthorizationRequest.ResponseType.allCases.map(\.rawValue)),
+            "response_modes_supported": strings(AuthorizationRedirect.Mode.allCases.map(\.rawValue)),
+            "code_challenge_methods_supported": strings(self.codeChallengeMethods),
+            "subject_types_supported": strings(["public"]),
+            "id_token_signing_alg_values_supported": strings(self.signingAlgorithms.map(\.rawValue)),
+            "scopes_supported": strings(self.scopes),
+            "claims_supported": strings(Self.claims),
+            "prompt_values_supported": strings(["none", "login", "consent", "select_account"]),
+            "token_endpoint_auth_methods_supported": strings(ClientAuthMethod.served + ["none"]),
+            "introspection_endpoint_auth_methods_supported": strings(ClientAuthMethod.served),
+            "revocation_endpoint_auth_methods_supported": strings(ClientAuthMethod.served + ["none"]),
+            "claims_parameter_supported": .bool(false),
+            "request_parameter_supported": .bool(false),
+            "request_uri_parameter_supported": .bool(false),
         ]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

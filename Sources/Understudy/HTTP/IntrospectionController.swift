@@ -6,6 +6,8 @@ import Logging
 struct IntrospectionController: Sendable {
     let authenticator: ClientAuthenticator
     let verifier: TokenVerifier
+    let grants: GrantRepository
+    let now: @Sendable () -> Date
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("oauth2/introspect", use: self.introspect)
@@ -15,6 +17,9 @@ struct IntrospectionController: Sendable {
         let form = try await FormParameters.parse(request)
         let caller = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
         guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
+        if !token.contains("."), let refresh = try await self.grants.findRefreshToken(token) {
+            return try TokenController.noStoreJSON(self.response(for: refresh, caller: caller.client))
+        }
         let verified: TokenVerifier.Verified
         do {
             verified = try await self.verifier.verify(token)
@@ -23,6 +28,22 @@ struct IntrospectionController: Sendable {
             return try TokenController.noStoreJSON(["active": false])
         }
         return try TokenController.noStoreJSON(Self.response(for: verified))
+    }
+
+    /// A refresh token is active while unused, unrevoked and unexpired; only its own client learns about it.
+    func response(for token: RefreshToken, caller: Client) -> [String: JSONValue] {
+        guard token.clientID == caller.id, token.usedAt == nil, token.revokedAt == nil, token.expiresAt > self.now() else {
+            return ["active": .bool(false)]
+        }
+        return [
+            "active": .bool(true),
+            "token_type": .string("refresh_token"),
+            "client_id": .string(token.clientID),
+            "sub": .string(token.userID),
+            "scope": .string(token.scopes.joined(separator: " ")),
+            "iat": .int(Int(token.createdAt.timeIntervalSince1970)),
+            "exp": .int(Int(token.expiresAt.timeIntervalSince1970)),
+        ]
     }
 
     /// RFC 7662 §2.2: `active` plus the token's claims and `token_type`.

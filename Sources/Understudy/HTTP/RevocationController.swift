@@ -3,10 +3,14 @@ import Hummingbird
 import Logging
 
 /// `POST /oauth2/revoke` (RFC 7009): a client revokes a token issued to it; the revocation is stored.
+///
+/// Access tokens are revoked by `jti`; a refresh token revokes its whole family and the access tokens the
+/// family issued (as Cognito does). Public clients identify themselves with `client_id`.
 struct RevocationController: Sendable {
     let authenticator: ClientAuthenticator
     let verifier: TokenVerifier
     let revocations: RevocationRepository
+    let grants: GrantRepository
     let audit: AuditLog
     let now: @Sendable () -> Date
 
@@ -16,8 +20,25 @@ struct RevocationController: Sendable {
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await FormParameters.parse(request)
-        let caller = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
+        let caller = try await self.authenticator.authenticate(request, form: form, requireSecret: false)
         guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
+        if !token.contains("."), let refresh = try await self.grants.findRefreshToken(token) {
+            guard refresh.clientID == caller.client.id else { throw OAuthError(.unauthorizedClient, "the token was not issued to this client") }
+            let now = self.now()
+            try await self.grants.revokeFamily(refresh.familyID, clientID: caller.client.id, now: now, revocations: self.revocations)
+            self.audit.record(
+                AuditEvent(
+                    time: now,
+                    action: "revoke",
+                    outcome: .revoked,
+                    grantType: GrantType.refreshToken,
+                    clientID: caller.client.id,
+                    subject: refresh.userID
+                )
+            )
+            context.logger.info("refresh token revoked", metadata: ["oauth.client_id": "\(caller.client.id)"])
+            return Self.ok()
+        }
         // RFC 7009 §2.2: an invalid, expired or already revoked token is answered with 200 all the same.
         guard let verified = try? await self.verifier.verify(token), let jti = verified.claims.string("jti"),
             let expiry = verified.claims.int("exp")

@@ -3,11 +3,17 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// `POST /oauth2/token` (RFC 6749 §3.2). Today: the client credentials grant (§4.4).
+/// `POST /oauth2/token` (RFC 6749 §3.2): client credentials (§4.4), authorization code (§4.1.3, with PKCE),
+/// refresh token (§6, rotated) and password (§4.3, only for clients that list it).
 struct TokenController: Sendable {
     let authenticator: ClientAuthenticator
     let issuer: TokenIssuer
     let audit: AuditLog
+    let grants: GrantRepository
+    let users: UserRepository
+    let userAuthenticator: UserAuthenticator
+    let revocations: RevocationRepository
+    let refreshTokenTTL: Int
     let now: @Sendable () -> Date
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
@@ -20,12 +26,16 @@ struct TokenController: Sendable {
         var tokenType = "Bearer"
         var expiresIn: Int
         var scope: String?
+        var idToken: String?
+        var refreshToken: String?
 
         enum CodingKeys: String, CodingKey {
             case accessToken = "access_token"
             case tokenType = "token_type"
             case expiresIn = "expires_in"
             case scope
+            case idToken = "id_token"
+            case refreshToken = "refresh_token"
         }
     }
 
@@ -38,16 +48,20 @@ struct TokenController: Sendable {
             guard GrantType.served.contains(grantType) else {
                 throw OAuthError(.unsupportedGrantType, "grant_type '\(grantType.prefix(64))' is not supported")
             }
-            let authenticated = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
+            let userless = grantType == GrantType.clientCredentials
+            let authenticated = try await self.authenticator.authenticate(request, form: form, requireSecret: userless)
             attempt.clientID = authenticated.client.id
-            let issued = try await self.clientCredentials(form: form, client: authenticated.client)
-            attempt.record(in: self.audit, at: self.now(), issued: issued)
+            guard authenticated.client.allows(grant: grantType) else {
+                throw OAuthError(.unauthorizedClient, "this client may not use the \(grantType) grant")
+            }
+            let body: TokenResponse
+            switch grantType {
+            case GrantType.authorizationCode: body = try await self.authorizationCode(form: form, client: authenticated.client, attempt: &attempt)
+            case GrantType.refreshToken: body = try await self.refresh(form: form, client: authenticated.client, attempt: &attempt)
+            case GrantType.password: body = try await self.password(form: form, client: authenticated.client, attempt: &attempt)
+            default: body = try await self.clientCredentials(form: form, client: authenticated.client, attempt: &attempt)
+            }
             context.logger.info("token issued", metadata: ["oauth.client_id": "\(authenticated.client.id)", "oauth.grant_type": "\(grantType)"])
-            let body = TokenResponse(
-                accessToken: issued.token,
-                expiresIn: issued.expiresIn,
-                scope: issued.scopes.isEmpty ? nil : issued.scopes.joined(separator: " ")
-            )
             return try Self.noStoreJSON(body)
         } catch let error as OAuthError {
             attempt.record(in: self.audit, at: self.now(), error: error)
@@ -63,12 +77,11 @@ struct TokenController: Sendable {
     }
 
     /// RFC 6749 §4.4: the client acts for itself, with scopes it is allowed.
-    private func clientCredentials(form: FormParameters, client: Client) async throws -> TokenIssuer.IssuedAccessToken {
-        guard client.allows(grant: GrantType.clientCredentials) else {
-            throw OAuthError(.unauthorizedClient, "this client may not use the client_credentials grant")
-        }
+    private func clientCredentials(form: FormParameters, client: Client, attempt: inout Attempt) async throws -> TokenResponse {
         let scopes = try ScopeRequest.grant(requested: form["scope"], client: client, userless: true)
-        return try await self.issuer.clientCredentialsToken(for: client, scopes: scopes)
+        let issued = try await self.issuer.clientCredentialsToken(for: client, scopes: scopes)
+        attempt.record(in: self.audit, at: self.now(), issued: issued)
+        return TokenResponse(accessToken: issued.token, expiresIn: issued.expiresIn, scope: scopes.isEmpty ? nil : scopes.joined(separator: " "))
     }
 
     static func noStoreJSON(_ body: some Encodable) throws -> Response {

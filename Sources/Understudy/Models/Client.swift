@@ -16,6 +16,8 @@ struct ClientRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableR
     var signingAlgorithm: String
     var accessTokenTTL: Int?
     var idTokenTTL: Int?
+    /// Accept PKCE `code_challenge_method=plain` (RFC 7636 §4.2) besides S256.
+    var allowsPlainPKCE: Bool = false
     var createdAt: Date
     var updatedAt: Date
 

@@ -8,8 +8,10 @@ enum GrantType {
 
     /// Every grant type a client may list in the seed.
     static let all: Set<String> = [clientCredentials, authorizationCode, refreshToken, implicit, password]
-    /// Grant types the token endpoint serves today (discovery lists exactly these).
-    static let served: [String] = [clientCredentials]
+    /// Grant types the token endpoint serves.
+    static let served: [String] = [authorizationCode, refreshToken, clientCredentials, password]
+    /// Grant types discovery lists: the token endpoint's and implicit (served by the authorization endpoint).
+    static let advertised: [String] = [authorizationCode, implicit, refreshToken, clientCredentials, password]
 }
 
 /// Client authentication methods at the token, introspection and revocation endpoints (RFC 6749 §2.3.1).

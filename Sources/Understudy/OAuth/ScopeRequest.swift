@@ -2,8 +2,10 @@
 enum ScopeRequest {
     /// Scopes to grant. No `scope` → the client's default scopes; any scope beyond the client's → `invalid_scope`.
     /// - Parameter userless: no user is involved (client credentials), so user scopes such as `openid` are refused.
+    /// Without `scope`, a user grant gets `default_scopes` or else every scope of the client (as Cognito does).
     static func grant(requested: String?, client: Client, userless: Bool) throws(OAuthError) -> [String] {
-        let scopes = requested.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init).uniqued() } ?? client.defaultScopes
+        let defaults = userless ? client.defaultScopes : (client.record.defaultScopes ?? client.scopes)
+        let scopes = requested.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init).uniqued() } ?? defaults
         for scope in scopes {
             guard scope.unicodeScalars.allSatisfy({ $0.value == 0x21 || (0x23...0x5B).contains($0.value) || (0x5D...0x7E).contains($0.value) }) else {
                 throw OAuthError(.invalidScope, "scope contains characters RFC 6749 §3.3 does not allow")

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import HummingbirdBcrypt
 import Synchronization
 
 /// Checks client secrets against their stored bcrypt hash, fast after the first success.
@@ -28,9 +27,6 @@ final class ClientSecretVerifier: Sendable {
     /// Spends one bcrypt check on a secret presented for a client that does not exist, so response times do
     /// not tell which client ids exist.
     func rejectUnknownClient(secret: String?) async throws {
-        _ = try await PasswordHasher.verify(secret ?? "", hash: Self.decoyHash)
+        _ = try await PasswordHasher.verify(secret ?? "", hash: PasswordHasher.decoyHash)
     }
-
-    /// A bcrypt hash of a random value, made once.
-    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: PasswordHasher.cost)
 }

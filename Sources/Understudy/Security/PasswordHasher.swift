@@ -1,3 +1,4 @@
+import Foundation
 import HummingbirdBcrypt
 import NIOPosix
 
@@ -13,6 +14,10 @@ enum PasswordHasher {
     static func verify(_ secret: String, hash: String) async throws -> Bool {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(secret, hash: hash) }
     }
+
+    /// A bcrypt hash of a random value, made once: checked against when the account does not exist, so
+    /// response times do not tell which names exist.
+    static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: cost)
 
     /// True for a modular-crypt bcrypt string (`$2a$`, `$2b$`, `$2y$`, 60 characters).
     static func isBcryptHash(_ value: String) -> Bool {

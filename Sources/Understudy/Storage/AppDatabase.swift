@@ -131,6 +131,48 @@ public struct AppDatabase: Sendable {
                 t.column("appliedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v2: login sessions, authorization codes, refresh tokens") { db in
+            try db.alter(table: "client") { t in
+                t.add(column: "allowsPlainPKCE", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "loginSession") { t in
+                t.primaryKey("id", .text)
+                t.column("userID", .text).notNull().references("user", onDelete: .cascade, onUpdate: .cascade)
+                t.column("authTime", .datetime).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("expiresAt", .datetime).notNull().indexed()
+            }
+            try db.create(table: "authorizationCode") { t in
+                t.primaryKey("id", .text)
+                t.column("clientID", .text).notNull().references("client", onDelete: .cascade, onUpdate: .cascade)
+                t.column("userID", .text).notNull().references("user", onDelete: .cascade, onUpdate: .cascade)
+                t.column("redirectURI", .text).notNull()
+                t.column("scopes", .jsonText).notNull()
+                t.column("nonce", .text)
+                t.column("codeChallenge", .text)
+                t.column("codeChallengeMethod", .text)
+                t.column("authTime", .datetime).notNull()
+                t.column("expiresAt", .datetime).notNull().indexed()
+                t.column("consumedAt", .datetime)
+                t.column("issuedJTIs", .jsonText).notNull().defaults(to: "[]")
+                t.column("refreshFamilyID", .text)
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "refreshToken") { t in
+                t.primaryKey("id", .text)
+                t.column("familyID", .text).notNull().indexed()
+                t.column("clientID", .text).notNull().references("client", onDelete: .cascade, onUpdate: .cascade)
+                t.column("userID", .text).notNull().references("user", onDelete: .cascade, onUpdate: .cascade)
+                t.column("scopes", .jsonText).notNull()
+                t.column("authTime", .datetime).notNull()
+                t.column("accessJTI", .text)
+                t.column("accessExpiresAt", .datetime)
+                t.column("expiresAt", .datetime).notNull().indexed()
+                t.column("usedAt", .datetime)
+                t.column("revokedAt", .datetime)
+                t.column("createdAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

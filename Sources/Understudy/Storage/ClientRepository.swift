@@ -19,6 +19,13 @@ final class ClientRepository: Sendable {
         return client
     }
 
+    /// Every client, by id.
+    func all() async throws -> [Client] {
+        try await self.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM client ORDER BY id").compactMap { try Self.fetch(db, id: $0) }
+        }
+    }
+
     /// Forgets cached clients; call after any change to clients, their scopes or redirect URIs.
     func invalidate() {
         self.cache.withLock { $0.removeAll() }

@@ -23,13 +23,19 @@ final class RevocationRepository: Sendable {
 
     /// Records a revocation durably, then answers from memory.
     func revoke(_ revocation: Revocation) async throws {
+        try await self.revoke([revocation])
+    }
+
+    /// Records several revocations in one transaction, then answers from memory.
+    func revoke(_ revocations: [Revocation]) async throws {
+        guard let now = revocations.map(\.revokedAt).max() else { return }
         try await self.writer.write { db in
-            try revocation.upsert(db)
-            try db.execute(sql: "DELETE FROM revocation WHERE expiresAt <= ?", arguments: [revocation.revokedAt])
+            for revocation in revocations { try revocation.upsert(db) }
+            try db.execute(sql: "DELETE FROM revocation WHERE expiresAt <= ?", arguments: [now])
         }
         self.revoked.withLock { revoked in
-            revoked = revoked.filter { $0.value > revocation.revokedAt }
-            revoked[revocation.jti] = revocation.expiresAt
+            revoked = revoked.filter { $0.value > now }
+            for revocation in revocations { revoked[revocation.jti] = revocation.expiresAt }
         }
     }
 }

@@ -81,6 +81,7 @@ struct Seeder {
                 signingAlgorithm: entry.signingAlgorithm,
                 accessTokenTTL: entry.accessTokenTTL,
                 idTokenTTL: entry.idTokenTTL,
+                allowsPlainPKCE: entry.allowsPlainPKCE,
                 createdAt: existing?.createdAt ?? now,
                 updatedAt: now
             )

@@ -36,7 +36,8 @@ struct TokenVerifier: Sendable {
         }
     }
 
-    func verify(_ token: String) async throws(Failure) -> Verified {
+    /// - Parameter asHint: check only key, signature and issuer (an `id_token_hint` may have expired).
+    func verify(_ token: String, asHint: Bool = false) async throws(Failure) -> Verified {
         let header = try Self.header(of: token)
         guard let kid = header["kid"]?.stringValue, let key = self.keys.key(kid: kid) else { throw .unknownKey }
         guard header["alg"]?.stringValue == key.algorithm.rawValue else { throw .wrongAlgorithm }
@@ -47,6 +48,7 @@ struct TokenVerifier: Sendable {
             throw .badSignature
         }
         guard claims.string("iss") == self.issuer else { throw .wrongIssuer }
+        if asHint { return Verified(claims: claims, type: header["typ"]?.stringValue) }
         let now = Int(self.now().timeIntervalSince1970)
         guard let expiry = claims.int("exp"), expiry > now else { throw .expired }
         if let notBefore = claims.int("nbf"), notBefore > now + self.leeway { throw .notYetValid }

@@ -1,0 +1,83 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `GET|POST /oauth2/userinfo` (OIDC Core §5.3): the claims of the access token's user, by granted scope.
+///
+/// Bearer errors follow RFC 6750 §3: no token → 401 with a bare challenge; a bad request → 400
+/// `invalid_request`; a bad, expired or revoked token, or one without a user → 401 `invalid_token`; a token
+/// without `openid` → 403 `insufficient_scope`.
+struct UserInfoController: Sendable {
+    let verifier: TokenVerifier
+    let users: UserRepository
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("oauth2/userinfo", use: self.userInfo)
+        router.post("oauth2/userinfo", use: self.userInfo)
+    }
+
+    @Sendable func userInfo(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let token = try await Self.bearerToken(request)
+        let verified: TokenVerifier.Verified
+        do {
+            verified = try await self.verifier.verify(token)
+        } catch {
+            throw Self.challenge(.invalidToken, error.description, status: .unauthorized)
+        }
+        guard verified.type == "at+jwt" else {
+            throw Self.challenge(.invalidToken, "the token is not an access token", status: .unauthorized)
+        }
+        guard let subject = verified.claims.string("sub"), let account = try await self.users.find(id: subject) else {
+            throw Self.challenge(.invalidToken, "the token carries no user", status: .unauthorized)
+        }
+        let scopes = (verified.claims.string("scope") ?? "").split(separator: " ").map(String.init)
+        guard scopes.contains(StandardScope.openid) else {
+            throw Self.challenge(.insufficientScope, "the token was not granted the openid scope", status: .forbidden, scope: "openid")
+        }
+        return try TokenController.noStoreJSON(UserClaims.claims(of: account, scopes: scopes))
+    }
+
+    /// The access token from `Authorization: Bearer` or, for POST, the `access_token` form field (RFC 6750 §2.1, §2.2).
+    static func bearerToken(_ request: Request) async throws -> String {
+        var fromBody: String?
+        if request.method == .post, let type = request.headers[.contentType], type.lowercased().hasPrefix("application/x-www-form-urlencoded") {
+            do {
+                fromBody = try await FormParameters.parse(request)["access_token"]
+            } catch let error as OAuthError {
+                throw Self.challenge(.invalidRequest, error.errorDescription ?? "malformed request", status: .badRequest)
+            }
+        }
+        guard let authorization = request.headers[.authorization] else {
+            guard let fromBody else { throw Self.challenge(nil, nil, status: .unauthorized) }
+            return fromBody
+        }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.first?.lowercased() == "bearer" else {
+            guard let fromBody else { throw Self.challenge(nil, nil, status: .unauthorized) }
+            return fromBody
+        }
+        guard fromBody == nil else {
+            throw Self.challenge(.invalidRequest, "send the access token in one place only", status: .badRequest)
+        }
+        let token = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        guard !token.isEmpty, !token.contains(" ") else {
+            throw Self.challenge(.invalidRequest, "the Authorization header is not 'Bearer <token>'", status: .badRequest)
+        }
+        return token
+    }
+
+    /// An RFC 6750 §3 error: `WWW-Authenticate: Bearer realm=…[, error=…, error_description=…]`.
+    static func challenge(_ code: OAuthError.Code?, _ description: String?, status: HTTPResponse.Status, scope: String? = nil) -> OAuthError {
+        var challenge = #"Bearer realm="understudy""#
+        if let code { challenge += #", error="\#(code.rawValue)""# }
+        if let description { challenge += #", error_description="\#(description.replacingOccurrences(of: "\"", with: "'"))""# }
+        if let scope { challenge += #", scope="\#(scope)""# }
+        return OAuthError(
+            code ?? .invalidToken,
+            code == nil ? "an access token is required" : description,
+            status: status,
+            headers: [.wwwAuthenticate: challenge]
+        )
+    }
+}
