@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: everything, from a fresh Debian 12 machine with Swift 6.3.
-#   1. installs the system packages the build and the interop suite need (when missing),
+#   1. installs the system packages the build and the interop suite need (when missing;
+#      scripts/browser.sh installs chromium and chromium-driver itself),
 #   2. checks formatting, builds once (package, executable and tests),
-#   3. runs the Swift tests, then the Python interop suite against the built binary.
+#   3. runs the Swift tests, then the Python interop and browser suites against the built binary.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -27,3 +28,6 @@ swift test --skip-build --disable-xctest
 
 echo "== interop tests (authlib, PyJWT)"
 UNDERSTUDY_BIN="$(swift build --show-bin-path)/understudy" scripts/interop.sh
+
+echo "== browser tests (selenium, chromium)"
+UNDERSTUDY_BIN="$(swift build --show-bin-path)/understudy" scripts/browser.sh
