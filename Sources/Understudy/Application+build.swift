@@ -67,7 +67,8 @@ func buildApplication(
     let backChannelCORS = CORSMiddleware<AppRequestContext>(
         allowOrigin: .all,
         allowHeaders: [.contentType, .authorization],
-        allowMethods: [.get, .post, .options]
+        allowMethods: [.get, .post, .options],
+        exposedHeaders: ["WWW-Authenticate"]
     )
     let oauth = root.group().add(middleware: backChannelCORS).add(middleware: OAuthErrorMiddleware())
     for path in ["oauth2/token", "oauth2/userinfo", "oauth2/revoke", "oauth2/introspect"] {

@@ -185,8 +185,19 @@ import Testing
     }
 
     static let redirectedErrors: [RedirectedError] = [
-        .init(name: "no response_type", parameters: [("client_id", "web"), ("scope", "openid"), ("nonce", "n")], error: "invalid_request"),
-        .init(name: "unknown response_type", parameters: [("response_type", "magic"), ("client_id", "web")], error: "unsupported_response_type"),
+        // Without a usable response_type, errors use the query (RFC 6749 §4.1.2.1); a hybrid type names tokens, so the fragment.
+        .init(
+            name: "no response_type",
+            parameters: [("client_id", "web"), ("scope", "openid"), ("nonce", "n")],
+            error: "invalid_request",
+            query: true
+        ),
+        .init(
+            name: "unknown response_type",
+            parameters: [("response_type", "magic"), ("client_id", "web")],
+            error: "unsupported_response_type",
+            query: true
+        ),
         .init(
             name: "hybrid response_type",
             parameters: [("response_type", "code id_token"), ("client_id", "web"), ("nonce", "n")],

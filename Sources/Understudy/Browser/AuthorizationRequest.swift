@@ -74,7 +74,9 @@ struct AuthorizationRequest: Sendable {
 
         // The redirect URI is trusted from here on; errors go back to it.
         let parsedType = values["response_type"].flatMap(ResponseType.init(parsing:))
-        let defaultMode = parsedType?.defaultMode ?? (values["response_type"] == "code" ? .query : .fragment)
+        // An unsupported type that names a token (hybrid flows) answers in the fragment; anything else in the query.
+        let namesToken = (values["response_type"] ?? "").split(separator: " ").contains { $0 == "token" || $0 == "id_token" }
+        let defaultMode = parsedType?.defaultMode ?? (namesToken ? .fragment : .query)
         var redirect = AuthorizationRedirect(redirectURI: redirectURI, mode: defaultMode, state: values["state"], assetBase: assetBase)
         func fail(_ code: OAuthError.Code, _ description: String) -> AuthorizationRedirectError {
             AuthorizationRedirectError(code, description, redirect: redirect)

@@ -6,7 +6,7 @@ import Hummingbird
 enum BrowserParameters {
     static func read(_ request: Request, assetBase: String) async throws -> [String: String] {
         do {
-            if request.method == .post {
+            if request.method == .post, request.headers[.contentType] != nil {
                 return try await FormParameters.parse(request).values
             }
             return try FormParameters.decode(request.uri.query ?? "").values

@@ -53,7 +53,8 @@ struct LogoutController: Sendable {
     private func target(_ values: [String: String]) async throws -> String? {
         var clientID = values["client_id"]
         if let hint = values["id_token_hint"] {
-            guard let verified = try? await self.verifier.verify(hint, asHint: true), verified.type != "at+jwt" else {
+            guard let verified = try? await self.verifier.verify(hint, asHint: true), verified.type == "JWT", verified.claims["auth_time"] != nil
+            else {
                 throw self.page("id_token_hint is not an ID token issued by this server.")
             }
             let audience = verified.claims.audience

@@ -28,7 +28,10 @@ struct UserInfoController: Sendable {
         guard verified.type == "at+jwt" else {
             throw Self.challenge(.invalidToken, "the token is not an access token", status: .unauthorized)
         }
-        guard let subject = verified.claims.string("sub"), let account = try await self.users.find(id: subject) else {
+        // User tokens carry auth_time; client-credentials tokens never do, whatever their `sub`.
+        guard verified.claims.int("auth_time") != nil, let subject = verified.claims.string("sub"),
+            let account = try await self.users.find(id: subject)
+        else {
             throw Self.challenge(.invalidToken, "the token carries no user", status: .unauthorized)
         }
         let scopes = (verified.claims.string("scope") ?? "").split(separator: " ").map(String.init)
@@ -73,11 +76,8 @@ struct UserInfoController: Sendable {
         if let code { challenge += #", error="\#(code.rawValue)""# }
         if let description { challenge += #", error_description="\#(description.replacingOccurrences(of: "\"", with: "'"))""# }
         if let scope { challenge += #", scope="\#(scope)""# }
-        return OAuthError(
-            code ?? .invalidToken,
-            code == nil ? "an access token is required" : description,
-            status: status,
-            headers: [.wwwAuthenticate: challenge]
-        )
+        var error = OAuthError(code ?? .invalidToken, description, status: status, headers: [.wwwAuthenticate: challenge])
+        error.hasBody = code != nil
+        return error
     }
 }

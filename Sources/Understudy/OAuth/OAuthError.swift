@@ -35,6 +35,8 @@ struct OAuthError: HTTPResponseError, Equatable {
     var errorDescription: String?
     var status: HTTPResponse.Status
     var headers: HTTPFields
+    /// False for an RFC 6750 §3.1 challenge to a request without credentials, which carries no error code.
+    var hasBody = true
 
     init(_ code: Code, _ description: String? = nil, status: HTTPResponse.Status = .badRequest, headers: HTTPFields = [:]) {
         self.code = code
@@ -59,6 +61,12 @@ struct OAuthError: HTTPResponseError, Equatable {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        guard self.hasBody else {
+            var headers = self.headers
+            headers[.cacheControl] = "no-store"
+            headers[.contentLength] = "0"
+            return Response(status: self.status, headers: headers)
+        }
         let body = try JSONEncoder().encode(Body(error: self.code.rawValue, errorDescription: self.errorDescription))
         var headers = self.headers
         headers[.contentType] = "application/json"

@@ -86,7 +86,7 @@ struct BrowserDriver {
 
     mutating func remember(_ response: TestResponse) {
         for header in response.headers[values: .setCookie] {
-            let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1)
+            let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
             let name = String(pair[0])
             if pair[1].isEmpty { self.cookies[name] = nil } else { self.cookies[name] = String(pair[1]) }
