@@ -72,6 +72,8 @@ import Testing
             )
             let idFragment = try redirectParameters(idOnly.headers[.location])
             #expect(idFragment["access_token"] == nil)
+            // expires_in describes an access token (RFC 6749 §4.2.2); there is none.
+            #expect(idFragment["expires_in"] == nil)
             let idToken = try #require(idFragment["id_token"])
             let (claims, _) = try await RelyingParty(client: client).verify(idToken)
             #expect(claims["at_hash"] == nil)

@@ -13,6 +13,29 @@ import Testing
         #expect(config.keysDirectory == "keys")
         #expect(config.accessTokenTTL == 3600)
         #expect(config.internalURL == nil)
+        #expect(config.sessionTTL == 3600)
+        #expect(config.refreshTokenTTL == 30 * 24 * 3600)
+        #expect(config.loginUserPicker == false)
+        #expect(config.loginDenyButton == true)
+    }
+
+    @Test func browserSettingsComeFromTheSeed() throws {
+        var settings = SeedFile.Settings()
+        settings.sessionTTL = 120
+        settings.loginUserPicker = true
+        settings.loginDenyButton = false
+        let config = try ServerConfiguration.resolve(flags: .init(), environment: [:], seedSettings: settings)
+        #expect(config.sessionTTL == 120)
+        #expect(config.loginUserPicker)
+        #expect(!config.loginDenyButton)
+    }
+
+    /// An issuer path that would turn into a scheme-relative Location (`//host`) or a cookie attribute (`;`).
+    @Test(arguments: ["http://localhost:9400//evil.example", "http://localhost:9400/a;b"])
+    func issuerPathsThatCannotBeMountedAreRefused(_ issuer: String) {
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.resolve(flags: .init(issuer: issuer), environment: [:])
+        }
     }
 
     @Test func flagsBeatEnvironmentBeatSeedSettings() throws {

@@ -326,6 +326,28 @@ import Testing
         }
     }
 
+    /// A CSRF cookie planted from another site, with its matching token, still fails: the post is cross-site.
+    @Test func crossSitePostsAreRefusedEvenWithAMatchingToken() async throws {
+        try await makeApp(seed: browserSeed()).test(.router) { client in
+            var browser = BrowserDriver(client: client)
+            let page = try await Self.loginPage(&browser)
+            let form = hiddenFields(String(buffer: page.body)) + [("username", "manager"), ("password", "manager-password"), ("action", "login")]
+            let body = queryString(form)
+            var headers = browser.cookieHeader
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            for (name, value) in [("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Site", "same-site"), ("Origin", "http://evil.localhost:8080")] {
+                var crossSite = headers
+                crossSite[HTTPField.Name(name)!] = value
+                let response = try await client.execute(uri: "/login", method: .post, headers: crossSite, body: ByteBuffer(string: body))
+                Self.expectErrorPage(response, status: .forbidden)
+            }
+            var sameOrigin = headers
+            sameOrigin[HTTPField.Name("Sec-Fetch-Site")!] = "same-origin"
+            let response = try await client.execute(uri: "/login", method: .post, headers: sameOrigin, body: ByteBuffer(string: body))
+            #expect(response.status == .seeOther)
+        }
+    }
+
     @Test func theRequestIsCheckedAgainOnPost() async throws {
         try await makeApp(seed: browserSeed()).test(.router) { client in
             var browser = BrowserDriver(client: client)

@@ -271,33 +271,46 @@ import Testing
         }
     }
 
-    @Test func noParametersShowsTheSignedOutPage() async throws {
+    /// RP-Initiated Logout 1.0 §2: without an id_token_hint for the signed-in user, the user is asked first.
+    @Test func logoutWithoutAHintAsksTheUserFirst() async throws {
         try await makeApp(seed: browserSeed()).test(.router) { client in
             var browser = BrowserDriver(client: client)
             _ = try await Self.signIn(&browser)
-            let response = try await browser.get("/logout")
-            #expect(response.status == .ok)
-            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
-            #expect(response.headers[.location] == nil)
-            #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
-            #expect(String(buffer: response.body).contains(#"id="signed-out""#))
-            Self.expectSessionCleared(response)
-            let afterLogout = try await Self.silentAuthorize(&browser)
-            #expect(afterLogout["error"] == "login_required")
+            let question = try await browser.get("/logout?client_id=web&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fsigned-out&state=q")
+            #expect(question.status == .ok)
+            #expect(question.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            let html = String(buffer: question.body)
+            #expect(html.contains(#"id="logout-confirm""#))
+            #expect(Self.setCookie(question, named: BrowserSecurity.sessionCookieName) == nil)
+            // Nothing happened yet: the session still works.
+            #expect(try await Self.silentAuthorize(&browser)["access_token"] != nil)
+
+            // A confirmation without the page's CSRF token is refused.
+            let forged = try await browser.post(
+                "/logout",
+                hiddenFields(html).filter { name, _ in name != "csrf" } + [("confirm", "yes")]
+            )
+            #expect(forged.status == .forbidden)
+            #expect(try await Self.silentAuthorize(&browser)["access_token"] != nil)
+
+            let confirmed = try await browser.post("/logout", hiddenFields(html) + [("confirm", "yes")])
+            #expect(confirmed.status == .seeOther)
+            #expect(confirmed.headers[.location] == "http://localhost:3000/signed-out?state=q")
+            Self.expectSessionCleared(confirmed)
+            #expect(try await Self.silentAuthorize(&browser)["error"] == "login_required")
         }
     }
 
-    @Test func postWithoutParametersShowsTheSignedOutPage() async throws {
+    @Test func noParametersAndNoSessionShowsTheSignedOutPage() async throws {
         try await makeApp(seed: browserSeed()).test(.router) { client in
-            var browser = BrowserDriver(client: client)
-            _ = try await Self.signIn(&browser)
-            let response = try await browser.post("/logout", [])
-            #expect(response.status == .ok)
-            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
-            #expect(String(buffer: response.body).contains(#"id="signed-out""#))
-            Self.expectSessionCleared(response)
-            let afterLogout = try await Self.silentAuthorize(&browser)
-            #expect(afterLogout["error"] == "login_required")
+            for method in [HTTPRequest.Method.get, .post] {
+                let response = try await client.execute(uri: "/logout", method: method)
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.headers[.location] == nil)
+                #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+                #expect(String(buffer: response.body).contains(#"id="signed-out""#))
+            }
         }
     }
 }

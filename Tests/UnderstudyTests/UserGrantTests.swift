@@ -90,6 +90,24 @@ import Testing
         }
     }
 
+    @Test func anotherClientPresentingAUsedCodeRevokesNothing() async throws {
+        try await makeApp(seed: browserSeed()).test(.router) { client in
+            var browser = BrowserDriver(client: client)
+            let code = try await Self.code(&browser)
+            let access = try #require(try await Self.redeem(client, code: code).json()["access_token"]?.stringValue)
+            let stranger = try await client.postForm(
+                "/oauth2/token",
+                queryString([
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", Self.callback), ("code_verifier", testVerifier),
+                ]),
+                headers: [.authorization: basicAuthorization("portal", "portal-secret")]
+            )
+            #expect(try stranger.json()["error"] == .string("invalid_grant"))
+            let userinfo = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"])
+            #expect(userinfo.status == .ok)
+        }
+    }
+
     @Test func codeRedemptionChecksVerifierRedirectURIClientAndLifetime() async throws {
         let clock = TestClock(testNow)
         try await makeApp(seed: browserSeed()) { $0.now = clock.now }.test(.router) { client in

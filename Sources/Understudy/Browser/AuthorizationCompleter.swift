@@ -32,7 +32,8 @@ struct AuthorizationCompleter: Sendable {
                         authTime: authTime,
                         expiresAt: now.addingTimeInterval(TimeInterval(self.codeTTL)),
                         consumedAt: nil,
-                        issuedJTIs: [],
+                        accessJTI: nil,
+                        accessExpiresAt: nil,
                         refreshFamilyID: nil,
                         createdAt: now
                     )
@@ -50,11 +51,11 @@ struct AuthorizationCompleter: Sendable {
                         idToken: request.responseType.returnsIDToken
                     )
                 )
+                // expires_in describes the access token (RFC 6749 §4.2.2); an ID token alone has none.
                 if let access = tokens.accessToken {
-                    parameters += [("access_token", access.token), ("token_type", "Bearer")]
+                    parameters += [("access_token", access.token), ("token_type", "Bearer"), ("expires_in", "\(access.expiresIn)")]
                     jtis.append(access.jti)
                 }
-                parameters.append(("expires_in", "\(tokens.expiresIn)"))
                 if let idToken = tokens.idToken { parameters.append(("id_token", idToken)) }
                 if request.scopesDefaulted { parameters.append(("scope", request.scopes.joined(separator: " "))) }
             }

@@ -79,6 +79,18 @@ struct BrowserSecurity: Sendable {
         return value
     }
 
+    /// Whether a form post came from one of our own pages: Fetch Metadata when the browser sends it, else
+    /// `Origin` against the request's host. A planted CSRF cookie alone cannot pass this.
+    static func isSameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[.secFetchSite] { return site == "same-origin" || site == "none" }
+        guard let origin = request.headers[.origin] else { return true }
+        guard let authority = request.head.authority, let components = URLComponents(string: origin), let host = components.host else {
+            return false
+        }
+        let originAuthority = (host.contains(":") ? "[\(host)]" : host) + (components.port.map { ":\($0)" } ?? "")
+        return originAuthority.lowercased() == authority.lowercased()
+    }
+
     /// Headers of every HTML response: the given CSP plus framing, sniffing, referrer and caching rules.
     static func htmlHeaders(contentSecurityPolicy: String) -> HTTPFields {
         [
@@ -110,6 +122,7 @@ struct BrowserSecurity: Sendable {
 }
 
 extension HTTPField.Name {
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 }

@@ -7,7 +7,8 @@ enum HTMLTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         let templates = [
-            "head": head, "login": login, "error": error, "signedOut": signedOut, "formPost": formPost, "playground": PlaygroundAssets.pageTemplate,
+            "head": head, "login": login, "error": error, "signedOut": signedOut, "formPost": formPost, "logoutConfirm": logoutConfirm,
+            "playground": PlaygroundAssets.pageTemplate,
         ]
         for (name, text) in templates {
             // The templates are constants checked by the tests; a parse error is a programming error.
@@ -106,6 +107,31 @@ enum HTMLTemplates {
           <h1>You are signed out</h1>
           <p class="muted">Your Understudy session has ended.</p>
           <p><a class="button secondary" href="{{assetBase}}/playground">Open the playground</a></p>
+        </main>
+        </body>
+        </html>
+        """
+
+    /// RP-Initiated Logout 1.0 §2: the question asked when the request does not prove who is signing out.
+    static let logoutConfirm = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        {{> head}}
+        <title>Sign out? · Understudy</title>
+        </head>
+        <body class="centered">
+        <main id="logout-confirmation" class="card narrow">
+          <p class="brand">Understudy</p>
+          <h1>Sign out?</h1>
+          <p class="muted">An application asked to end your Understudy session. Close this page to stay signed in.</p>
+          <form id="logout-form" method="post" action="{{assetBase}}/logout">
+            {{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">
+            {{/hidden}}<input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="actions">
+              <button id="logout-confirm" class="button primary" type="submit" name="confirm" value="yes">Sign out</button>
+            </div>
+          </form>
         </main>
         </body>
         </html>

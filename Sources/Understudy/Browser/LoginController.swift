@@ -54,7 +54,8 @@ struct LoginController: Sendable {
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let values = try await BrowserParameters.read(request, assetBase: self.assetBase)
-        guard self.security.verifyCSRF(token: values["csrf"], binding: BrowserSecurity.csrfBinding(request)) else {
+        guard BrowserSecurity.isSameOrigin(request), self.security.verifyCSRF(token: values["csrf"], binding: BrowserSecurity.csrfBinding(request))
+        else {
             throw BrowserPageError(
                 status: .forbidden,
                 title: "Sign-in form expired",

@@ -24,14 +24,34 @@ struct LogoutController: Sendable {
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
         let values = try await BrowserParameters.read(request, assetBase: self.assetBase)
-        let target = try await self.target(values)
+        let hint = try await self.hint(values)
+        let target = try await self.target(values, hintAudience: hint?.audience)
 
-        var subject: String?
-        if let token = BrowserSecurity.sessionToken(request) {
-            subject = try await self.sessions.find(token: token, now: self.now())?.userID
-            try await self.sessions.delete(token: token)
+        let now = self.now()
+        let token = BrowserSecurity.sessionToken(request)
+        var session: LoginSession?
+        if let token { session = try await self.sessions.find(token: token, now: now) }
+        // RP-Initiated Logout 1.0 §2: ask the user unless the hint names the signed-in user. Cognito's form
+        // (logout_uri, or redirect_uri to sign in again) signs out without asking, as Cognito does.
+        let cognitoForm = values["logout_uri"] != nil || values["redirect_uri"] != nil
+        if let session, !cognitoForm, hint?.string("sub") != session.userID {
+            guard request.method == .post, values["confirm"] == "yes" else {
+                return self.confirmationPage(values, request: request)
+            }
+            guard BrowserSecurity.isSameOrigin(request),
+                self.security.verifyCSRF(token: values["csrf"], binding: BrowserSecurity.csrfBinding(request))
+            else {
+                throw BrowserPageError(
+                    status: .forbidden,
+                    title: "Sign-out form expired",
+                    message: "The sign-out confirmation was not sent from this browser's page (CSRF check failed).",
+                    assetBase: self.assetBase
+                )
+            }
         }
-        self.audit.record(AuditEvent(time: self.now(), action: "logout", outcome: .revoked, clientID: values["client_id"], subject: subject))
+
+        if let token { try await self.sessions.delete(token: token) }
+        self.audit.record(AuditEvent(time: now, action: "logout", outcome: .revoked, clientID: values["client_id"], subject: session?.userID))
         context.logger.info("signed out", metadata: ["oauth.client_id": "\(values["client_id"] ?? "-")"])
 
         var response: Response
@@ -49,15 +69,41 @@ struct LogoutController: Sendable {
         return response
     }
 
+    /// The verified claims of `id_token_hint`, if sent: an ID token of this server, possibly expired.
+    private func hint(_ values: [String: String]) async throws -> ClaimSet? {
+        guard let hint = values["id_token_hint"] else { return nil }
+        guard let verified = try? await self.verifier.verify(hint, asHint: true), verified.type == "JWT", verified.claims["auth_time"] != nil
+        else {
+            throw self.page("id_token_hint is not an ID token issued by this server.")
+        }
+        return verified.claims
+    }
+
+    /// "Sign out of Understudy?" with the request in hidden fields and a CSRF token.
+    private func confirmationPage(_ values: [String: String], request: Request) -> Response {
+        let binding = BrowserSecurity.csrfBinding(request) ?? OpaqueToken.generate()
+        let fields = values.filter { $0.key != "csrf" && $0.key != "confirm" }.sorted { $0.key < $1.key }
+        let html = HTMLTemplates.render(
+            "logoutConfirm",
+            [
+                "assetBase": self.assetBase,
+                "hidden": fields.map { ["name": $0.key, "value": $0.value] },
+                "csrf": self.security.csrfToken(binding: binding),
+            ]
+        )
+        var response = Response(
+            status: .ok,
+            headers: BrowserSecurity.htmlHeaders(contentSecurityPolicy: BrowserSecurity.staticPagePolicy),
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
+        if BrowserSecurity.csrfBinding(request) == nil { response.setCookie(self.security.csrfCookie(binding)) }
+        return response
+    }
+
     /// Where to send the browser afterwards, or nil for Understudy's own signed-out page.
-    private func target(_ values: [String: String]) async throws -> String? {
+    private func target(_ values: [String: String], hintAudience: [String]?) async throws -> String? {
         var clientID = values["client_id"]
-        if let hint = values["id_token_hint"] {
-            guard let verified = try? await self.verifier.verify(hint, asHint: true), verified.type == "JWT", verified.claims["auth_time"] != nil
-            else {
-                throw self.page("id_token_hint is not an ID token issued by this server.")
-            }
-            let audience = verified.claims.audience
+        if let audience = hintAudience {
             if let clientID, !audience.contains(clientID) {
                 throw self.page("client_id '\(clientID.prefix(100))' does not match the audience of id_token_hint.")
             }

@@ -37,7 +37,6 @@ struct IntrospectionController: Sendable {
         }
         return [
             "active": .bool(true),
-            "token_type": .string("refresh_token"),
             "client_id": .string(token.clientID),
             "sub": .string(token.userID),
             "scope": .string(token.scopes.joined(separator: " ")),

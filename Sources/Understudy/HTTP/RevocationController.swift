@@ -43,7 +43,9 @@ struct RevocationController: Sendable {
         guard let verified = try? await self.verifier.verify(token), let jti = verified.claims.string("jti"),
             let expiry = verified.claims.int("exp")
         else { return Self.ok() }
-        guard verified.claims.string("client_id") == caller.client.id else {
+        // Access tokens name their client in client_id; ID tokens in aud.
+        let owner = verified.claims.string("client_id") ?? (verified.claims.audience.count == 1 ? verified.claims.audience[0] : nil)
+        guard owner == caller.client.id else {
             throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
         }
         let now = self.now()

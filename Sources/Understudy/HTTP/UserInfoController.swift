@@ -48,7 +48,11 @@ struct UserInfoController: Sendable {
             do {
                 fromBody = try await FormParameters.parse(request)["access_token"]
             } catch let error as OAuthError {
-                throw Self.challenge(.invalidRequest, error.errorDescription ?? "malformed request", status: .badRequest)
+                throw Self.challenge(
+                    .invalidRequest,
+                    error.errorDescription ?? "malformed request",
+                    status: error.status == .contentTooLarge ? .contentTooLarge : .badRequest
+                )
             }
         }
         guard let authorization = request.headers[.authorization] else {
@@ -74,7 +78,11 @@ struct UserInfoController: Sendable {
     static func challenge(_ code: OAuthError.Code?, _ description: String?, status: HTTPResponse.Status, scope: String? = nil) -> OAuthError {
         var challenge = #"Bearer realm="understudy""#
         if let code { challenge += #", error="\#(code.rawValue)""# }
-        if let description { challenge += #", error_description="\#(description.replacingOccurrences(of: "\"", with: "'"))""# }
+        if let description {
+            // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+            let safe = String(description.unicodeScalars.filter { (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }.map(Character.init))
+            challenge += #", error_description="\#(safe)""#
+        }
         if let scope { challenge += #", scope="\#(scope)""# }
         var error = OAuthError(code ?? .invalidToken, description, status: status, headers: [.wwwAuthenticate: challenge])
         error.hasBody = code != nil

@@ -29,13 +29,26 @@ struct AuthorizationCode: Codable, Sendable, Equatable, FetchableRecord, Persist
     var expiresAt: Date
     /// Set when the code is redeemed; a second redemption revokes what the first one issued.
     var consumedAt: Date?
-    /// `jti`s of the access tokens the redemption issued.
-    var issuedJTIs: [String]
-    /// The refresh token family the redemption started.
+    /// The `jti` of the access token the redemption issues, recorded in the same transaction that consumes the code.
+    var accessJTI: String?
+    var accessExpiresAt: Date?
+    /// The refresh token family the redemption starts.
     var refreshFamilyID: String?
     var createdAt: Date
 
     static let databaseTableName = "authorizationCode"
+}
+
+/// A chain of refresh tokens descended from one grant. Table `refreshFamily`.
+///
+/// Revoking a family sets ``revokedAt`` here as well as on its tokens, so a token inserted afterwards by a
+/// request already in flight is born revoked.
+struct RefreshFamily: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    var id: String
+    var expiresAt: Date
+    var revokedAt: Date?
+
+    static let databaseTableName = "refreshFamily"
 }
 
 /// A refresh token. Table `refreshToken`; keyed by the SHA-256 of the opaque token.

@@ -63,6 +63,7 @@ enum IssuerURL {
             return "'\(issuer)' must be an absolute http(s) URL"
         }
         guard !url.hasQueryOrFragment else { return "'\(issuer)' must not have a query or fragment" }
+        guard !url.path.hasPrefix("//"), !url.path.contains(";") else { return "'\(issuer)' has a path that cannot be used (// or ;)" }
         guard !issuer.hasSuffix("/") else { return "'\(issuer)' must not end with '/'" }
         return nil
     }

@@ -154,9 +154,15 @@ public struct AppDatabase: Sendable {
                 t.column("authTime", .datetime).notNull()
                 t.column("expiresAt", .datetime).notNull().indexed()
                 t.column("consumedAt", .datetime)
-                t.column("issuedJTIs", .jsonText).notNull().defaults(to: "[]")
+                t.column("accessJTI", .text)
+                t.column("accessExpiresAt", .datetime)
                 t.column("refreshFamilyID", .text)
                 t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "refreshFamily") { t in
+                t.primaryKey("id", .text)
+                t.column("expiresAt", .datetime).notNull().indexed()
+                t.column("revokedAt", .datetime)
             }
             try db.create(table: "refreshToken") { t in
                 t.primaryKey("id", .text)

@@ -13,7 +13,7 @@ struct URLParts {
         else { return nil }
         self.scheme = scheme
         self.host = host
-        self.path = components.path
+        self.path = components.percentEncodedPath
         self.hasQueryOrFragment = components.query != nil || components.fragment != nil
     }
 }

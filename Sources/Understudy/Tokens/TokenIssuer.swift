@@ -50,6 +50,13 @@ struct TokenIssuer: Sendable {
         var accessToken = true
         /// An ID token is issued only when this is true and `openid` was granted.
         var idToken = true
+        /// The access token's `jti`, when the caller has recorded it beforehand; else a new one.
+        var accessTokenID: String?
+    }
+
+    /// The access token lifetime for `client`, in seconds.
+    func accessTokenTTL(for client: Client) -> Int {
+        client.record.accessTokenTTL ?? self.accessTokenTTL
     }
 
     /// Tokens for a signed-in user.
@@ -67,8 +74,8 @@ struct TokenIssuer: Sendable {
         let client = grant.client
         var access: IssuedAccessToken?
         if grant.accessToken {
-            let ttl = client.record.accessTokenTTL ?? self.accessTokenTTL
-            let jti = UUID().uuidString.lowercased()
+            let ttl = self.accessTokenTTL(for: client)
+            let jti = grant.accessTokenID ?? UUID().uuidString.lowercased()
             let audience = client.audience
             var claims = ClaimSet([
                 "iss": .string(self.issuer),
