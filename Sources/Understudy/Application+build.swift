@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import GRDB
 public import Hummingbird
@@ -32,14 +33,23 @@ func buildApplication(
     let revocations = try RevocationRepository(writer: database.writer, now: configuration.now())
     let audit = AuditLog(writer: database.writer)
     let authenticator = ClientAuthenticator(clients: clients, secrets: ClientSecretVerifier())
+    let issuers = DialectIssuers(issuer: configuration.issuer, cognito: configuration.cognito, idcs: configuration.idcs)
+    let hooks = PreTokenGenerationHooks(
+        global: configuration.preTokenGeneration ?? seed.hooks.preTokenGeneration,
+        cognito: configuration.cognito ?? CognitoSettings(),
+        httpClient: .shared
+    )
     let issuer = TokenIssuer(
-        issuer: configuration.issuer,
+        issuers: issuers,
         keys: keys,
         accessTokenTTL: configuration.accessTokenTTL,
         idTokenTTL: configuration.idTokenTTL,
+        hooks: hooks,
+        baseURL: configuration.issuer,
+        idcsTenant: configuration.idcs.tenant,
         now: configuration.now
     )
-    let verifier = TokenVerifier(issuer: configuration.issuer, keys: keys, revocations: revocations, now: configuration.now)
+    let verifier = TokenVerifier(issuers: issuers.all, keys: keys, revocations: revocations, now: configuration.now)
     let issuerPath = URLParts(configuration.issuer)?.path ?? ""
     let users = UserRepository(writer: database.writer)
     let sessions = SessionRepository(writer: database.writer)
@@ -50,13 +60,18 @@ func buildApplication(
     let router = Router(context: AppRequestContext.self)
     router.get("healthz") { _, _ in HealthResponse(status: "ok") }
     let root = issuerPath.isEmpty ? router.group() : router.group(RouterPath(issuerPath))
+    let metadata = ProviderMetadata(
+        issuer: configuration.issuer,
+        scopes: scopes,
+        signingAlgorithms: keys.algorithms,
+        codeChallengeMethods: allowsPlainPKCE ? ["S256", "plain"] : ["S256"]
+    )
+    var cognitoMetadata = metadata
+    cognitoMetadata.issuer = issuers.cognito
+    cognitoMetadata.userinfoPath = "/oauth2/userInfo"
     let discovery = try DiscoveryController(
-        metadata: ProviderMetadata(
-            issuer: configuration.issuer,
-            scopes: scopes,
-            signingAlgorithms: keys.algorithms,
-            codeChallengeMethods: allowsPlainPKCE ? ["S256", "plain"] : ["S256"]
-        ),
+        metadata: metadata,
+        cognito: configuration.cognito.map { ($0.userPoolID, cognitoMetadata) },
         issuerPath: issuerPath,
         internalURL: configuration.internalURL,
         jwksJSON: keys.jwksJSON
@@ -71,7 +86,7 @@ func buildApplication(
         exposedHeaders: ["WWW-Authenticate"]
     )
     let oauth = root.group().add(middleware: backChannelCORS).add(middleware: OAuthErrorMiddleware())
-    for path in ["oauth2/token", "oauth2/userinfo", "oauth2/revoke", "oauth2/introspect"] {
+    for path in TokenController.paths + UserInfoController.paths + RevocationController.paths + IntrospectionController.paths {
         oauth.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent) }
     }
     TokenController(
@@ -94,7 +109,8 @@ func buildApplication(
         audit: audit,
         now: configuration.now
     ).addRoutes(to: oauth)
-    UserInfoController(verifier: verifier, users: users).addRoutes(to: oauth)
+    UserInfoController(verifier: verifier, users: users, clients: clients, idcs: configuration.idcs, baseURL: configuration.issuer)
+        .addRoutes(to: oauth)
 
     // Browser endpoints: HTML pages and redirects.
     let security = BrowserSecurity(issuer: configuration.issuer, issuerPath: issuerPath)

@@ -57,8 +57,22 @@ struct AuthorizationCompleter: Sendable {
                     jtis.append(access.jti)
                 }
                 if let idToken = tokens.idToken { parameters.append(("id_token", idToken)) }
-                if request.scopesDefaulted { parameters.append(("scope", request.scopes.joined(separator: " "))) }
+                if request.scopesDefaulted || tokens.scopes != request.scopes { parameters.append(("scope", tokens.scopes.joined(separator: " "))) }
             }
+        } catch let error as OAuthError {
+            // A failed pre-token-generation hook: back to the application, as Cognito's hosted UI does.
+            let description = error.errorDescription ?? error.code.rawValue
+            logger.notice("authorization failed", metadata: ["oauth.client_id": "\(request.client.id)", "oauth.error": "\(error.code)"])
+            self.record(
+                request,
+                account: account,
+                outcome: .denied,
+                grantType: grantType,
+                jti: nil,
+                reason: "\(error.code): \(description)",
+                now: now
+            )
+            throw AuthorizationRedirectError(error.code, description, redirect: request.redirect)
         } catch {
             logger.error("authorization failed", metadata: ["oauth.client_id": "\(request.client.id)", "error": "\(error)"])
             self.record(request, account: account, outcome: .denied, grantType: grantType, jti: nil, reason: "server_error", now: now)

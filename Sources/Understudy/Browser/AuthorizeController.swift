@@ -13,8 +13,11 @@ struct AuthorizeController: Sendable {
     let now: @Sendable () -> Date
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("oauth2/authorize", use: self.authorize)
-        router.post("oauth2/authorize", use: self.authorize)
+        // The path and its IDCS alias.
+        for path in ["oauth2/authorize", "oauth2/v1/authorize"] {
+            router.get(RouterPath(path), use: self.authorize)
+            router.post(RouterPath(path), use: self.authorize)
+        }
     }
 
     @Sendable func authorize(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -18,14 +18,17 @@ struct LogoutController: Sendable {
     let now: @Sendable () -> Date
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("logout", use: self.logout)
-        router.post("logout", use: self.logout)
+        // The path and IDCS's end-session path.
+        for path in ["logout", "oauth2/v1/userlogout"] {
+            router.get(RouterPath(path), use: self.logout)
+            router.post(RouterPath(path), use: self.logout)
+        }
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
         let values = try await BrowserParameters.read(request, assetBase: self.assetBase)
         let hint = try await self.hint(values)
-        let target = try await self.target(values, hintAudience: hint?.audience)
+        let target = try await self.target(values, hint: hint)
 
         let now = self.now()
         let token = BrowserSecurity.sessionToken(request)
@@ -34,7 +37,7 @@ struct LogoutController: Sendable {
         // RP-Initiated Logout 1.0 §2: ask the user unless the hint names the signed-in user. Cognito's form
         // (logout_uri, or redirect_uri to sign in again) signs out without asking, as Cognito does.
         let cognitoForm = values["logout_uri"] != nil || values["redirect_uri"] != nil
-        if let session, !cognitoForm, hint?.string("sub") != session.userID {
+        if let session, !cognitoForm, !Self.names(session.userID, hint) {
             guard request.method == .post, values["confirm"] == "yes" else {
                 return self.confirmationPage(values, request: request)
             }
@@ -72,11 +75,16 @@ struct LogoutController: Sendable {
     /// The verified claims of `id_token_hint`, if sent: an ID token of this server, possibly expired.
     private func hint(_ values: [String: String]) async throws -> ClaimSet? {
         guard let hint = values["id_token_hint"] else { return nil }
-        guard let verified = try? await self.verifier.verify(hint, asHint: true), verified.type == "JWT", verified.claims["auth_time"] != nil
-        else {
+        guard let verified = try? await self.verifier.verify(hint, asHint: true), TokenKind(verified) == .id else {
             throw self.page("id_token_hint is not an ID token issued by this server.")
         }
         return verified.claims
+    }
+
+    /// Whether the hint is an ID token of the user `userID` (IDCS names users by `user_id`, its `sub` is the user name).
+    static func names(_ userID: String, _ hint: ClaimSet?) -> Bool {
+        guard let hint else { return false }
+        return hint.string("sub") == userID || hint.string("user_id") == userID.replacingOccurrences(of: "-", with: "").lowercased()
     }
 
     /// "Sign out of Understudy?" with the request in hidden fields and a CSRF token.
@@ -101,13 +109,15 @@ struct LogoutController: Sendable {
     }
 
     /// Where to send the browser afterwards, or nil for Understudy's own signed-out page.
-    private func target(_ values: [String: String], hintAudience: [String]?) async throws -> String? {
+    private func target(_ values: [String: String], hint: ClaimSet?) async throws -> String? {
         var clientID = values["client_id"]
-        if let audience = hintAudience {
-            if let clientID, !audience.contains(clientID) {
+        if let hint {
+            // IDCS ID tokens name the issuer in aud too; azp and client_id name the client.
+            let hintClient = hint.string("azp") ?? hint.string("client_id") ?? hint.audience.first
+            if let clientID, !hint.audience.contains(clientID), clientID != hintClient {
                 throw self.page("client_id '\(clientID.prefix(100))' does not match the audience of id_token_hint.")
             }
-            clientID = clientID ?? audience.first
+            clientID = clientID ?? hintClient
         }
         let oidcTarget = values["post_logout_redirect_uri"]
         let cognitoTarget = values["logout_uri"]

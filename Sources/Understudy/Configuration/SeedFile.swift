@@ -12,6 +12,8 @@ public struct SeedFile: Sendable, Equatable, Encodable {
     public var users: [User] = []
     /// `clients:` — OAuth clients (applications).
     public var clients: [Client] = []
+    /// `hooks:` — calls out while minting tokens.
+    public var hooks = Hooks()
 
     public init() {}
 
@@ -31,8 +33,18 @@ public struct SeedFile: Sendable, Equatable, Encodable {
         public var loginUserPicker: Bool?
         /// `login_deny_button` — show the Deny button that returns `access_denied` (default true).
         public var loginDenyButton: Bool?
+        /// `cognito` — the impersonated user pool (region, pool id, issuer mode); enables the pool-id aliases.
+        public var cognito: CognitoSettings?
+        /// `idcs` — the impersonated identity domain (issuer mode, tenant name).
+        public var idcs: IDCSSettings?
 
         public init() {}
+    }
+
+    /// `hooks:` of a seed file.
+    public struct Hooks: Sendable, Equatable, Encodable {
+        /// `pre_token_generation` — the server-wide Cognito Pre Token Generation trigger.
+        public var preTokenGeneration: HookConfiguration?
     }
 
     /// A group entry.
@@ -115,6 +127,8 @@ public struct SeedFile: Sendable, Equatable, Encodable {
         public var idTokenTTL: Int?
         /// `allow_plain_pkce` — accept `code_challenge_method=plain` (default: S256 only).
         public var allowsPlainPKCE: Bool = false
+        /// `pre_token_generation` — this client's own hook, or `false` for none; default: the server's.
+        public var preTokenGeneration: ClientHookSetting?
         /// Line of the entry in its file, for error messages.
         var line: Int = 0
     }
@@ -130,6 +144,9 @@ extension SeedFile {
         self.settings.sessionTTL = other.settings.sessionTTL ?? self.settings.sessionTTL
         self.settings.loginUserPicker = other.settings.loginUserPicker ?? self.settings.loginUserPicker
         self.settings.loginDenyButton = other.settings.loginDenyButton ?? self.settings.loginDenyButton
+        self.settings.cognito = other.settings.cognito ?? self.settings.cognito
+        self.settings.idcs = other.settings.idcs ?? self.settings.idcs
+        self.hooks.preTokenGeneration = other.hooks.preTokenGeneration ?? self.hooks.preTokenGeneration
         self.groups += other.groups
         self.scopes += other.scopes
         self.users += other.users

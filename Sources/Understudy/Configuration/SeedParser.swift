@@ -11,9 +11,15 @@ struct SeedParser {
     }
 
     mutating func seed(_ root: Node) throws -> SeedFile {
-        let top = try self.reader.mapping(root, path: "", allowed: ["settings", "groups", "scopes", "users", "clients"])
+        let top = try self.reader.mapping(root, path: "", allowed: ["settings", "groups", "scopes", "users", "clients", "hooks"])
         var seed = SeedFile()
         if let settings = top["settings"] { seed.settings = try self.settings(settings) }
+        if let hooks = top["hooks"] {
+            let fields = try self.reader.mapping(hooks, path: "hooks", allowed: ["pre_token_generation"])
+            if let hook = fields["pre_token_generation"] {
+                seed.hooks.preTokenGeneration = try self.hook(hook, path: "hooks.pre_token_generation")
+            }
+        }
         seed.groups = try self.list(top["groups"], "groups") { node, path in
             let fields = try self.reader.mapping(node, path: path, allowed: ["name", "description"])
             return SeedFile.Group(
@@ -51,6 +57,7 @@ struct SeedParser {
             path: "settings",
             allowed: [
                 "issuer", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "login_user_picker", "login_deny_button",
+                "cognito", "idcs",
             ]
         )
         var settings = SeedFile.Settings()
@@ -64,6 +71,55 @@ struct SeedParser {
         settings.sessionTTL = try self.reader.positiveInt(fields["session_ttl"], path: "settings.session_ttl")
         settings.loginUserPicker = try self.reader.bool(fields["login_user_picker"], path: "settings.login_user_picker")
         settings.loginDenyButton = try self.reader.bool(fields["login_deny_button"], path: "settings.login_deny_button")
+        if let node = fields["cognito"] {
+            let cognito = try self.reader.mapping(node, path: "settings.cognito", allowed: ["region", "user_pool_id", "issuer"])
+            var value = CognitoSettings()
+            value.region = try self.reader.optionalString(cognito["region"], path: "settings.cognito.region") ?? value.region
+            if let pool = try self.reader.optionalString(cognito["user_pool_id"], path: "settings.cognito.user_pool_id") {
+                guard CognitoSettings.isValidPoolID(pool) else {
+                    throw self.reader.error(
+                        "settings.cognito.user_pool_id",
+                        cognito["user_pool_id"],
+                        "'\(pool)' is not in AWS's format <region>_<letters and digits>, e.g. us-east-1_Example1"
+                    )
+                }
+                value.userPoolID = pool
+            } else {
+                value.userPoolID = "\(value.region)_Understudy"
+            }
+            guard value.userPoolID.hasPrefix(value.region + "_") else {
+                throw self.reader.error(
+                    "settings.cognito.user_pool_id",
+                    cognito["user_pool_id"],
+                    "the pool id must start with the region '\(value.region)_'"
+                )
+            }
+            if let mode = try self.reader.optionalString(cognito["issuer"], path: "settings.cognito.issuer") {
+                guard let parsed = CognitoSettings.IssuerMode(rawValue: mode) else {
+                    throw self.reader.error("settings.cognito.issuer", cognito["issuer"], "expected local or aws, found '\(mode)'")
+                }
+                value.issuerMode = parsed
+            }
+            settings.cognito = value
+        }
+        if let node = fields["idcs"] {
+            let idcs = try self.reader.mapping(node, path: "settings.idcs", allowed: ["issuer", "tenant", "userinfo_groups"])
+            var value = IDCSSettings()
+            value.tenant = try self.reader.optionalString(idcs["tenant"], path: "settings.idcs.tenant") ?? value.tenant
+            if let mode = try self.reader.optionalString(idcs["issuer"], path: "settings.idcs.issuer") {
+                guard let parsed = IDCSSettings.IssuerMode(rawValue: mode) else {
+                    throw self.reader.error("settings.idcs.issuer", idcs["issuer"], "expected oracle or local, found '\(mode)'")
+                }
+                value.issuerMode = parsed
+            }
+            if let format = try self.reader.optionalString(idcs["userinfo_groups"], path: "settings.idcs.userinfo_groups") {
+                guard let parsed = IDCSSettings.GroupsFormat(rawValue: format) else {
+                    throw self.reader.error("settings.idcs.userinfo_groups", idcs["userinfo_groups"], "expected objects or names, found '\(format)'")
+                }
+                value.groupsFormat = parsed
+            }
+            settings.idcs = value
+        }
         return settings
     }
 
@@ -110,7 +166,7 @@ struct SeedParser {
             allowed: [
                 "client_id", "name", "public", "client_secret", "client_secret_hash", "redirect_uris", "post_logout_redirect_uris",
                 "grant_types", "scopes", "default_scopes", "audience", "dialect", "signing_alg", "access_token_ttl", "id_token_ttl",
-                "allow_plain_pkce",
+                "allow_plain_pkce", "pre_token_generation",
             ]
         )
         var client = SeedFile.Client(clientID: try self.required(fields, "client_id", path))
@@ -182,7 +238,43 @@ struct SeedParser {
         client.accessTokenTTL = try self.reader.positiveInt(fields["access_token_ttl"], path: path + ".access_token_ttl")
         client.idTokenTTL = try self.reader.positiveInt(fields["id_token_ttl"], path: path + ".id_token_ttl")
         client.allowsPlainPKCE = try self.reader.bool(fields["allow_plain_pkce"], path: path + ".allow_plain_pkce") ?? false
+        if let hook = fields["pre_token_generation"] {
+            if let enabled = try? self.reader.bool(hook, path: path + ".pre_token_generation") {
+                guard enabled == false else {
+                    throw self.reader.error(path + ".pre_token_generation", hook, "use false to turn the hook off, or a mapping with url")
+                }
+                client.preTokenGeneration = .disabled
+            } else {
+                client.preTokenGeneration = .custom(try self.hook(hook, path: path + ".pre_token_generation"))
+            }
+        }
         return client
+    }
+
+    /// A `pre_token_generation:` mapping: `url`, `version` (1, 2 or 3), `timeout_ms`.
+    private func hook(_ node: Node, path: String) throws -> HookConfiguration {
+        let fields = try self.reader.mapping(node, path: path, allowed: ["url", "version", "timeout_ms"])
+        let url = try self.required(fields, "url", path)
+        guard let parts = URLParts(url), parts.scheme == "http" || parts.scheme == "https", !parts.host.isEmpty else {
+            throw self.reader.error(path + ".url", fields["url"], "'\(url)' is not an absolute http(s) URL")
+        }
+        var hook = HookConfiguration(url: url)
+        if let versionNode = fields["version"] {
+            let text = try self.reader.string(versionNode, path: path + ".version")
+            guard let version = Int(text), (1...3).contains(version) else {
+                throw self.reader.error(
+                    path + ".version",
+                    versionNode,
+                    "expected \"1\", \"2\" or \"3\" (Cognito trigger event versions), found '\(text)'"
+                )
+            }
+            hook.version = version
+        }
+        if let timeout = try self.reader.positiveInt(fields["timeout_ms"], path: path + ".timeout_ms") {
+            guard timeout <= 30_000 else { throw self.reader.error(path + ".timeout_ms", fields["timeout_ms"], "must be at most 30000") }
+            hook.timeoutMilliseconds = timeout
+        }
+        return hook
     }
 
     private func list<T>(_ node: Node?, _ path: String, _ item: (Node, String) throws -> T) throws -> [T] {

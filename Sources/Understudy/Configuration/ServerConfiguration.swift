@@ -33,6 +33,12 @@ public struct ServerConfiguration: Sendable {
     public var loginUserPicker: Bool = false
     /// Show the Deny button on the login page. Default true.
     public var loginDenyButton: Bool = true
+    /// The Cognito user pool that `dialect: cognito` clients see (seed `settings.cognito`); nil: none configured.
+    public var cognito: CognitoSettings?
+    /// The IDCS identity domain that `dialect: idcs` clients see (seed `settings.idcs`).
+    public var idcs = IDCSSettings()
+    /// The server-wide pre-token-generation hook (seed `hooks.pre_token_generation`).
+    public var preTokenGeneration: HookConfiguration?
     /// The clock every token and check uses (tests pin it).
     public var now: @Sendable () -> Date = { Date() }
 
@@ -120,6 +126,8 @@ public struct ServerConfiguration: Sendable {
         config.sessionTTL = seedSettings.sessionTTL ?? config.sessionTTL
         config.loginUserPicker = seedSettings.loginUserPicker ?? config.loginUserPicker
         config.loginDenyButton = seedSettings.loginDenyButton ?? config.loginDenyButton
+        config.cognito = seedSettings.cognito
+        config.idcs = seedSettings.idcs ?? config.idcs
         let wildcard = ["0.0.0.0", "::", "[::]"].contains(config.host)
         let defaultIssuer = "http://\(wildcard ? "localhost" : config.host):\(config.port)"
         config.issuer = pick(flags.issuer, "ISSUER") ?? seedSettings.issuer ?? defaultIssuer

@@ -9,18 +9,30 @@ import Synchronization
 /// remembered for the next request from the same proxy.
 final class DiscoveryController: Sendable {
     let metadata: ProviderMetadata
+    /// The impersonated Cognito pool: its id (the alias path) and metadata whose issuer is the pool's.
+    let cognito: (poolID: String, metadata: ProviderMetadata)?
     let issuerPath: String
     let internalURL: String?
     let jwksJSON: Data
     private let defaultDocument: Data
+    private let cognitoDocument: Data?
     private let forwardedDocuments = Mutex<[String: Data]>([:])
 
-    init(metadata: ProviderMetadata, issuerPath: String, internalURL: String?, jwksJSON: Data) throws {
+    init(
+        metadata: ProviderMetadata,
+        cognito: (poolID: String, metadata: ProviderMetadata)? = nil,
+        issuerPath: String,
+        internalURL: String?,
+        jwksJSON: Data
+    ) throws {
         self.metadata = metadata
+        self.cognito = cognito
         self.issuerPath = issuerPath
         self.internalURL = internalURL
         self.jwksJSON = jwksJSON
-        self.defaultDocument = try metadata.document(urls: .fixed(issuer: metadata.issuer, issuerPath: issuerPath, internalURL: internalURL))
+        let urls = ServerURLs.fixed(issuer: metadata.issuer, issuerPath: issuerPath, internalURL: internalURL)
+        self.defaultDocument = try metadata.document(urls: urls)
+        self.cognitoDocument = try cognito?.metadata.document(urls: urls)
     }
 
     /// Mounts discovery and JWKS on `issuerRoutes` (under the issuer's path); with a path, RFC 8414 §3's
@@ -29,6 +41,13 @@ final class DiscoveryController: Sendable {
         issuerRoutes.get(".well-known/openid-configuration", use: self.discovery)
         issuerRoutes.get(".well-known/oauth-authorization-server", use: self.discovery)
         issuerRoutes.get(".well-known/jwks.json", use: self.jwks)
+        // IDCS serves its keys here.
+        issuerRoutes.get("admin/v1/SigningCert/jwk", use: self.jwks)
+        if let poolID = self.cognito?.poolID {
+            // What Cognito-style code derives from `iss`: `<iss>/.well-known/…` with iss = `<issuer>/<pool-id>`.
+            issuerRoutes.get(RouterPath("\(poolID)/.well-known/openid-configuration"), use: self.cognitoDiscovery)
+            issuerRoutes.get(RouterPath("\(poolID)/.well-known/jwks.json"), use: self.jwks)
+        }
         if !self.issuerPath.isEmpty {
             rootRoutes.get(RouterPath(".well-known/oauth-authorization-server" + self.issuerPath), use: self.discovery)
         }
@@ -37,10 +56,20 @@ final class DiscoveryController: Sendable {
     @Sendable func discovery(_ request: Request, context: AppRequestContext) async throws -> Response {
         var body = self.defaultDocument
         if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
-            body = try self.forwardedDocument(urls)
+            body = try self.forwardedDocument(urls, metadata: self.metadata)
         }
         var response = Self.json(body, cacheControl: "public, max-age=300")
         // The document depends on these headers; shared caches must not serve one proxy's URLs to another.
+        response.headers[.vary] = "X-Forwarded-Host, X-Forwarded-Proto"
+        return response
+    }
+
+    @Sendable func cognitoDiscovery(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let cognito = self.cognito, var body = self.cognitoDocument else { return Response(status: .notFound) }
+        if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
+            body = try self.forwardedDocument(urls, metadata: cognito.metadata)
+        }
+        var response = Self.json(body, cacheControl: "public, max-age=300")
         response.headers[.vary] = "X-Forwarded-Host, X-Forwarded-Proto"
         return response
     }
@@ -49,10 +78,10 @@ final class DiscoveryController: Sendable {
         Self.json(self.jwksJSON, cacheControl: "public, max-age=300")
     }
 
-    private func forwardedDocument(_ urls: ServerURLs) throws -> Data {
-        let key = urls.publicBase + " " + urls.backChannelBase
+    private func forwardedDocument(_ urls: ServerURLs, metadata: ProviderMetadata) throws -> Data {
+        let key = metadata.issuer + " " + urls.publicBase + " " + urls.backChannelBase
         if let cached = self.forwardedDocuments.withLock({ $0[key] }) { return cached }
-        let document = try self.metadata.document(urls: urls)
+        let document = try metadata.document(urls: urls)
         self.forwardedDocuments.withLock { documents in
             if documents.count >= 32 { documents.removeAll() }
             documents[key] = document
@@ -77,6 +106,8 @@ struct ProviderMetadata: Sendable {
     var signingAlgorithms: [SigningAlgorithm]
     /// PKCE methods: S256, and plain when some client allows it.
     var codeChallengeMethods: [String] = ["S256"]
+    /// The userinfo path; Cognito spells it `/oauth2/userInfo`.
+    var userinfoPath = "/oauth2/userinfo"
 
     /// Claims that ID tokens and userinfo can carry.
     static let claims = [
@@ -94,7 +125,7 @@ struct ProviderMetadata: Sendable {
             "end_session_endpoint": .string(front + "/logout"),
             "jwks_uri": .string(back + "/.well-known/jwks.json"),
             "token_endpoint": .string(back + "/oauth2/token"),
-            "userinfo_endpoint": .string(back + "/oauth2/userinfo"),
+            "userinfo_endpoint": .string(back + self.userinfoPath),
             "introspection_endpoint": .string(back + "/oauth2/introspect"),
             "revocation_endpoint": .string(back + "/oauth2/revoke"),
             "grant_types_supported": strings(GrantType.advertised),

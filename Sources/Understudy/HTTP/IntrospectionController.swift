@@ -9,8 +9,11 @@ struct IntrospectionController: Sendable {
     let grants: GrantRepository
     let now: @Sendable () -> Date
 
+    /// The path and its IDCS alias.
+    static let paths = ["oauth2/introspect", "oauth2/v1/introspect"]
+
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.post("oauth2/introspect", use: self.introspect)
+        for path in Self.paths { router.post(RouterPath(path), use: self.introspect) }
     }
 
     @Sendable func introspect(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -14,8 +14,11 @@ struct RevocationController: Sendable {
     let audit: AuditLog
     let now: @Sendable () -> Date
 
+    /// The path and its IDCS alias.
+    static let paths = ["oauth2/revoke", "oauth2/v1/revoke"]
+
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.post("oauth2/revoke", use: self.revoke)
+        for path in Self.paths { router.post(RouterPath(path), use: self.revoke) }
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {

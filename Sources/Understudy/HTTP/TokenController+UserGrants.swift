@@ -46,7 +46,9 @@ extension TokenController {
                 scopes: code.scopes,
                 authTime: code.authTime,
                 nonce: code.nonce,
-                accessTokenID: plan.accessJTI
+                accessTokenID: plan.accessJTI,
+                originID: plan.familyID,
+                trigger: .hostedAuth
             )
         )
         var refresh: String?
@@ -97,7 +99,9 @@ extension TokenController {
                 scopes: scopes,
                 authTime: existing.authTime,
                 nonce: nil,
-                accessTokenID: plan.accessJTI
+                accessTokenID: plan.accessJTI,
+                originID: existing.familyID,
+                trigger: .refreshTokens
             )
         )
         let rotation = try await self.grants.rotate(token: value, now: now) { id in
@@ -136,7 +140,16 @@ extension TokenController {
         let now = self.now()
         let plan = IssuePlan(client: client, issuer: self.issuer, now: now)
         let tokens = try await self.issuer.userTokens(
-            TokenIssuer.UserGrant(client: client, account: account, scopes: scopes, authTime: now, nonce: nil, accessTokenID: plan.accessJTI)
+            TokenIssuer.UserGrant(
+                client: client,
+                account: account,
+                scopes: scopes,
+                authTime: now,
+                nonce: nil,
+                accessTokenID: plan.accessJTI,
+                originID: plan.familyID,
+                trigger: .authentication
+            )
         )
         var refresh: String?
         if let familyID = plan.familyID {
@@ -162,7 +175,7 @@ extension TokenController {
         return TokenResponse(
             accessToken: access.token,
             expiresIn: access.expiresIn,
-            scope: scopes.joined(separator: " "),
+            scope: tokens.scopes.joined(separator: " "),
             idToken: tokens.idToken,
             refreshToken: refreshToken
         )

@@ -16,8 +16,11 @@ struct TokenController: Sendable {
     let refreshTokenTTL: Int
     let now: @Sendable () -> Date
 
+    /// The path and its IDCS alias.
+    static let paths = ["oauth2/token", "oauth2/v1/token"]
+
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.post("oauth2/token", use: self.token)
+        for path in Self.paths { router.post(RouterPath(path), use: self.token) }
     }
 
     /// The successful token response (RFC 6749 §5.1).
@@ -79,9 +82,22 @@ struct TokenController: Sendable {
     /// RFC 6749 §4.4: the client acts for itself, with scopes it is allowed.
     private func clientCredentials(form: FormParameters, client: Client, attempt: inout Attempt) async throws -> TokenResponse {
         let scopes = try ScopeRequest.grant(requested: form["scope"], client: client, userless: true)
-        let issued = try await self.issuer.clientCredentialsToken(for: client, scopes: scopes)
+        let issued = try await self.issuer.clientCredentialsToken(for: client, scopes: scopes, clientMetadata: try Self.clientMetadata(form))
         attempt.record(in: self.audit, at: self.now(), issued: issued)
-        return TokenResponse(accessToken: issued.token, expiresIn: issued.expiresIn, scope: scopes.isEmpty ? nil : scopes.joined(separator: " "))
+        return TokenResponse(
+            accessToken: issued.token,
+            expiresIn: issued.expiresIn,
+            scope: issued.scopes.isEmpty ? nil : issued.scopes.joined(separator: " ")
+        )
+    }
+
+    /// Cognito's `aws_client_metadata`: a JSON object of strings passed to a version 3 hook as `clientMetadata`.
+    static func clientMetadata(_ form: FormParameters) throws -> [String: String] {
+        guard let text = form["aws_client_metadata"] else { return [:] }
+        guard let metadata = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+            throw OAuthError(.invalidRequest, "aws_client_metadata must be a JSON object of strings")
+        }
+        return metadata
     }
 
     static func noStoreJSON(_ body: some Encodable) throws -> Response {

@@ -11,10 +11,18 @@ import Logging
 struct UserInfoController: Sendable {
     let verifier: TokenVerifier
     let users: UserRepository
+    let clients: ClientRepository
+    let idcs: IDCSSettings
+    let baseURL: String
+
+    /// The path, Cognito's spelling (`userInfo`) and IDCS's.
+    static let paths = ["oauth2/userinfo", "oauth2/userInfo", "oauth2/v1/userinfo"]
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("oauth2/userinfo", use: self.userInfo)
-        router.post("oauth2/userinfo", use: self.userInfo)
+        for path in Self.paths {
+            router.get(RouterPath(path), use: self.userInfo)
+            router.post(RouterPath(path), use: self.userInfo)
+        }
     }
 
     @Sendable func userInfo(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -25,20 +33,22 @@ struct UserInfoController: Sendable {
         } catch {
             throw Self.challenge(.invalidToken, error.description, status: .unauthorized)
         }
-        guard verified.type == "at+jwt" else {
+        guard TokenKind(verified) == .access else {
             throw Self.challenge(.invalidToken, "the token is not an access token", status: .unauthorized)
         }
-        // User tokens carry auth_time; client-credentials tokens never do, whatever their `sub`.
-        guard verified.claims.int("auth_time") != nil, let subject = verified.claims.string("sub"),
-            let account = try await self.users.find(id: subject)
-        else {
+        let client = try await verified.claims.string("client_id").asyncFlatMap { try await self.clients.find(id: $0) }
+        let dialect = client?.dialect ?? .generic
+        // Client-credentials tokens never carry a user, whatever their `sub`.
+        guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: self.users) else {
             throw Self.challenge(.invalidToken, "the token carries no user", status: .unauthorized)
         }
         let scopes = (verified.claims.string("scope") ?? "").split(separator: " ").map(String.init)
         guard scopes.contains(StandardScope.openid) else {
             throw Self.challenge(.insufficientScope, "the token was not granted the openid scope", status: .forbidden, scope: "openid")
         }
-        return try TokenController.noStoreJSON(UserClaims.claims(of: account, scopes: scopes))
+        return try TokenController.noStoreJSON(
+            DialectUserInfo.claims(of: account, scopes: scopes, dialect: dialect, idcs: self.idcs, baseURL: self.baseURL)
+        )
     }
 
     /// The access token from `Authorization: Bearer` or, for POST, the `access_token` form field (RFC 6750 §2.1, §2.2).

@@ -18,6 +18,8 @@ struct ClientRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableR
     var idTokenTTL: Int?
     /// Accept PKCE `code_challenge_method=plain` (RFC 7636 §4.2) besides S256.
     var allowsPlainPKCE: Bool = false
+    /// This client's pre-token-generation hook: nil inherits the server's (`.jsonText`).
+    var preTokenGeneration: ClientHookSetting?
     var createdAt: Date
     var updatedAt: Date
 

@@ -134,6 +134,7 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v2: login sessions, authorization codes, refresh tokens") { db in
             try db.alter(table: "client") { t in
                 t.add(column: "allowsPlainPKCE", .boolean).notNull().defaults(to: false)
+                t.add(column: "preTokenGeneration", .jsonText)
             }
             try db.create(table: "loginSession") { t in
                 t.primaryKey("id", .text)

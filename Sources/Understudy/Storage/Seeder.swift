@@ -82,6 +82,7 @@ struct Seeder {
                 accessTokenTTL: entry.accessTokenTTL,
                 idTokenTTL: entry.idTokenTTL,
                 allowsPlainPKCE: entry.allowsPlainPKCE,
+                preTokenGeneration: entry.preTokenGeneration,
                 createdAt: existing?.createdAt ?? now,
                 updatedAt: now
             )

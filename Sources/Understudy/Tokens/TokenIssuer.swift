@@ -1,13 +1,19 @@
 import Foundation
 import HTTPTypes
 import JWTKit
+import Logging
 
-/// Assembles and signs tokens. The only place that decides what claims a token carries.
+/// Assembles and signs tokens: the dialect's claims, then the pre-token-generation hook, then signatures.
+/// The only place that decides what claims a token carries.
 struct TokenIssuer: Sendable {
-    let issuer: String
+    let issuers: DialectIssuers
     let keys: KeyRing
     let accessTokenTTL: Int
     let idTokenTTL: Int
+    let hooks: PreTokenGenerationHooks
+    /// The public base URL (IDCS access tokens name it as their audience).
+    let baseURL: String
+    let idcsTenant: String
     let now: @Sendable () -> Date
 
     /// A signed access token and what the token response says about it.
@@ -19,24 +25,41 @@ struct TokenIssuer: Sendable {
         var subject: String
     }
 
-    /// An RFC 9068 access token for a client acting on its own behalf (client credentials grant).
-    func clientCredentialsToken(for client: Client, scopes: [String]) async throws -> IssuedAccessToken {
+    /// The access token lifetime for `client`, in seconds.
+    func accessTokenTTL(for client: Client) -> Int {
+        client.record.accessTokenTTL ?? self.accessTokenTTL
+    }
+
+    /// An access token for a client acting on its own behalf (client credentials grant). A version 3 hook
+    /// sees it as `TokenGeneration_ClientCredentials`.
+    func clientCredentialsToken(for client: Client, scopes: [String], clientMetadata: [String: String] = [:]) async throws -> IssuedAccessToken {
         let issuedAt = Int(self.now().timeIntervalSince1970)
-        let ttl = client.record.accessTokenTTL ?? self.accessTokenTTL
         let jti = UUID().uuidString.lowercased()
-        let audience = client.audience
-        var claims = ClaimSet([
-            "iss": .string(self.issuer),
-            "sub": .string(client.id),
-            "aud": audience.count == 1 ? .string(audience[0]) : .array(audience.map(JSONValue.string)),
-            "iat": .int(issuedAt),
-            "exp": .int(issuedAt + ttl),
-            "jti": .string(jti),
-            "client_id": .string(client.id),
-        ])
-        if !scopes.isEmpty { claims["scope"] = .string(scopes.joined(separator: " ")) }
-        let token = try await self.sign(claims, algorithm: client.signingAlgorithm, type: "at+jwt")
-        return IssuedAccessToken(token: token, jti: jti, expiresIn: ttl, scopes: scopes, subject: client.id)
+        var draft = TokenDraft(
+            .init(
+                dialect: client.dialect,
+                issuer: self.issuers.issuer(for: client.dialect),
+                client: client,
+                account: nil,
+                scopes: scopes,
+                issuedAt: issuedAt,
+                accessTTL: self.accessTokenTTL(for: client),
+                idTTL: 0,
+                authTime: issuedAt,
+                nonce: nil,
+                accessJTI: jti,
+                originJTI: jti,
+                includeAccess: true,
+                includeID: false,
+                idcsTenant: self.idcsTenant,
+                baseURL: self.baseURL
+            )
+        )
+        try await self.runHook(&draft, client: client, account: nil, trigger: .clientCredentials, clientMetadata: clientMetadata)
+        draft.finish()
+        guard let claims = draft.access else { throw OAuthError(.serverError, "no access token was drafted", status: .internalServerError) }
+        let token = try await self.sign(claims, algorithm: client.signingAlgorithm, type: draft.accessTokenType)
+        return IssuedAccessToken(token: token, jti: jti, expiresIn: self.accessTokenTTL(for: client), scopes: draft.scopes, subject: client.id)
     }
 
     /// What a user-facing grant asks the issuer for.
@@ -52,11 +75,9 @@ struct TokenIssuer: Sendable {
         var idToken = true
         /// The access token's `jti`, when the caller has recorded it beforehand; else a new one.
         var accessTokenID: String?
-    }
-
-    /// The access token lifetime for `client`, in seconds.
-    func accessTokenTTL(for client: Client) -> Int {
-        client.record.accessTokenTTL ?? self.accessTokenTTL
+        /// The sign-in this grant descends from (Cognito's `origin_jti`); else a new one.
+        var originID: String?
+        var trigger: PreTokenGenerationEvent.TriggerSource = .hostedAuth
     }
 
     /// Tokens for a signed-in user.
@@ -65,54 +86,81 @@ struct TokenIssuer: Sendable {
         var idToken: String?
         /// Lifetime of the access token, or of the ID token when there is no access token.
         var expiresIn: Int
+        /// The scopes of the access token, after the hook.
+        var scopes: [String]
     }
 
-    /// An RFC 9068 access token and/or an OIDC ID token for a user (authorization code, implicit, refresh, password).
+    /// An access token and/or an ID token for a user (authorization code, implicit, refresh, password).
     func userTokens(_ grant: UserGrant) async throws -> IssuedUserTokens {
         let issuedAt = Int(self.now().timeIntervalSince1970)
-        let authTime = Int(grant.authTime.timeIntervalSince1970)
         let client = grant.client
+        let accessJTI = grant.accessTokenID ?? UUID().uuidString.lowercased()
+        let accessTTL = self.accessTokenTTL(for: client)
+        let idTTL = client.record.idTokenTTL ?? self.idTokenTTL
+        var draft = TokenDraft(
+            .init(
+                dialect: client.dialect,
+                issuer: self.issuers.issuer(for: client.dialect),
+                client: client,
+                account: grant.account,
+                scopes: grant.scopes,
+                issuedAt: issuedAt,
+                accessTTL: accessTTL,
+                idTTL: idTTL,
+                authTime: Int(grant.authTime.timeIntervalSince1970),
+                nonce: grant.nonce,
+                accessJTI: accessJTI,
+                originJTI: grant.originID ?? UUID().uuidString.lowercased(),
+                includeAccess: grant.accessToken,
+                includeID: grant.idToken && grant.scopes.contains(StandardScope.openid),
+                idcsTenant: self.idcsTenant,
+                baseURL: self.baseURL
+            )
+        )
+        try await self.runHook(&draft, client: client, account: grant.account, trigger: grant.trigger, clientMetadata: [:])
+        draft.finish()
+
         var access: IssuedAccessToken?
-        if grant.accessToken {
-            let ttl = self.accessTokenTTL(for: client)
-            let jti = grant.accessTokenID ?? UUID().uuidString.lowercased()
-            let audience = client.audience
-            var claims = ClaimSet([
-                "iss": .string(self.issuer),
-                "sub": .string(grant.account.user.id),
-                "aud": audience.count == 1 ? .string(audience[0]) : .array(audience.map(JSONValue.string)),
-                "iat": .int(issuedAt),
-                "exp": .int(issuedAt + ttl),
-                "jti": .string(jti),
-                "client_id": .string(client.id),
-                "auth_time": .int(authTime),
-            ])
-            if !grant.scopes.isEmpty { claims["scope"] = .string(grant.scopes.joined(separator: " ")) }
-            if grant.scopes.contains(StandardScope.groups) {
-                claims["groups"] = .array(grant.account.groups.map(JSONValue.string))
-            }
-            let token = try await self.sign(claims, algorithm: client.signingAlgorithm, type: "at+jwt")
-            access = IssuedAccessToken(token: token, jti: jti, expiresIn: ttl, scopes: grant.scopes, subject: grant.account.user.id)
+        if let claims = draft.access {
+            let token = try await self.sign(claims, algorithm: client.signingAlgorithm, type: draft.accessTokenType)
+            access = IssuedAccessToken(token: token, jti: accessJTI, expiresIn: accessTTL, scopes: draft.scopes, subject: grant.account.user.id)
         }
         var idToken: String?
-        let idTTL = client.record.idTokenTTL ?? self.idTokenTTL
-        if grant.idToken, grant.scopes.contains(StandardScope.openid) {
-            var claims = ClaimSet(UserClaims.claims(of: grant.account, scopes: grant.scopes))
-            claims["iss"] = .string(self.issuer)
-            claims["aud"] = .string(client.id)
-            claims["iat"] = .int(issuedAt)
-            claims["exp"] = .int(issuedAt + idTTL)
-            claims["auth_time"] = .int(authTime)
-            claims["jti"] = .string(UUID().uuidString.lowercased())
-            if let nonce = grant.nonce { claims["nonce"] = .string(nonce) }
+        if var claims = draft.id {
             if let access { claims["at_hash"] = .string(UserClaims.halfHash(access.token)) }
-            idToken = try await self.sign(claims, algorithm: client.signingAlgorithm, type: "JWT")
+            idToken = try await self.sign(claims, algorithm: client.signingAlgorithm, type: draft.idTokenType)
         }
-        return IssuedUserTokens(accessToken: access, idToken: idToken, expiresIn: access?.expiresIn ?? idTTL)
+        return IssuedUserTokens(accessToken: access, idToken: idToken, expiresIn: access?.expiresIn ?? idTTL, scopes: draft.scopes)
     }
 
-    /// Signs `claims` with the active key for `algorithm`; the header carries `alg`, `kid` and `typ`.
-    func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String) async throws -> String {
+    /// Calls the client's pre-token-generation hook, if any, and applies its answer to the draft.
+    private func runHook(
+        _ draft: inout TokenDraft,
+        client: Client,
+        account: UserRepository.Account?,
+        trigger: PreTokenGenerationEvent.TriggerSource,
+        clientMetadata: [String: String]
+    ) async throws {
+        guard
+            let overrides = try await self.hooks.overrides(
+                client: client,
+                account: account,
+                scopes: draft.scopes,
+                trigger: trigger,
+                clientMetadata: clientMetadata
+            )
+        else { return }
+        let ignored = draft.apply(overrides)
+        if !ignored.isEmpty {
+            Logger.current.notice(
+                "pre-token-generation hook tried to change reserved claims; ignored",
+                metadata: ["oauth.client_id": "\(client.id)", "claims": "\(ignored.joined(separator: ","))"]
+            )
+        }
+    }
+
+    /// Signs `claims` with the active key for `algorithm`; the header carries `alg`, `kid` and `typ` when given.
+    func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String?) async throws -> String {
         guard let key = self.keys.active[algorithm] else {
             throw OAuthError(.serverError, "no \(algorithm.rawValue) signing key is loaded", status: .internalServerError)
         }

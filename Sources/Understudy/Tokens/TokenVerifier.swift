@@ -4,7 +4,8 @@ import JWTKit
 /// Checks a token the way a careful relying party would: our key and its algorithm, signature, issuer,
 /// lifetime by the server's clock, and revocation.
 struct TokenVerifier: Sendable {
-    let issuer: String
+    /// Every issuer this server signs as (one per dialect).
+    let issuers: Set<String>
     let keys: KeyRing
     let revocations: RevocationRepository
     let now: @Sendable () -> Date
@@ -47,7 +48,7 @@ struct TokenVerifier: Sendable {
         } catch {
             throw .badSignature
         }
-        guard claims.string("iss") == self.issuer else { throw .wrongIssuer }
+        guard let issuer = claims.string("iss"), self.issuers.contains(issuer) else { throw .wrongIssuer }
         if asHint { return Verified(claims: claims, type: header["typ"]?.stringValue) }
         let now = Int(self.now().timeIntervalSince1970)
         guard let expiry = claims.int("exp"), expiry > now else { throw .expired }
