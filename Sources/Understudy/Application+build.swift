@@ -69,6 +69,7 @@ func buildApplication(
     var cognitoMetadata = metadata
     cognitoMetadata.issuer = issuers.cognito
     cognitoMetadata.userinfoPath = "/oauth2/userInfo"
+    cognitoMetadata.jwksPath = "/\(configuration.cognito?.userPoolID ?? "")/.well-known/jwks.json"
     let discovery = try DiscoveryController(
         metadata: metadata,
         cognito: configuration.cognito.map { ($0.userPoolID, cognitoMetadata) },

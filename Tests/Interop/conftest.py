@@ -51,36 +51,67 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+class ServerStartError(RuntimeError):
+    """The server binary is missing, or the server did not become healthy (with its output)."""
+
+
+def start_server(extra_seed_yaml=None, seeds=None):
+    """Start understudy on a free port with a temporary database; return (url, stop).
+
+    The seeds are `seeds` (default: seed/default.yaml and seed-interop.yaml), then
+    `extra_seed_yaml`, when given, written to a file in the temporary folder. `stop()` ends the
+    server and removes the folder. Raises ServerStartError, with the server's output, when the
+    server does not become healthy."""
+    if not BIN.is_file():
+        raise ServerStartError(f"understudy binary not found at {BIN} (set UNDERSTUDY_BIN)")
+    if seeds is None:
+        seeds = [REPO / "seed" / "default.yaml", HERE / "seed-interop.yaml"]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    tmp = tempfile.TemporaryDirectory(prefix="understudy-interop-")
+    seed_paths = [Path(seed) for seed in seeds]
+    if extra_seed_yaml is not None:
+        extra = Path(tmp.name) / "extra-seed.yaml"
+        extra.write_text(extra_seed_yaml)
+        seed_paths.append(extra)
+    log_path = Path(tmp.name) / "server.log"
+    command = [
+        str(BIN), "serve",
+        "--host", "127.0.0.1", "--port", str(port), "--issuer", url,
+        "--db", str(Path(tmp.name) / "understudy.sqlite"),
+        "--keys", str(REPO / "keys"),
+    ]
+    for seed in seed_paths:
+        command += ["--seed", str(seed)]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop_server():
+        stop(proc)
+        tmp.cleanup()
+
+    stop_server.log_path = log_path  # readable until stop_server() runs
+
+    if not wait_healthy(url, proc):
+        stop(proc)
+        output = log_path.read_text(errors="replace")
+        tmp.cleanup()
+        raise ServerStartError(f"understudy did not become healthy "
+                               f"(exit code {proc.returncode}):\n{output}")
+    return url, stop_server
+
+
 @pytest.fixture(scope="session")
 def base_url():
     """Run the server on a free port with a temporary database; yield its URL."""
-    if not BIN.is_file():
-        pytest.exit(f"understudy binary not found at {BIN} (set UNDERSTUDY_BIN)", 2)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="understudy-interop-") as tmp:
-        log_path = Path(tmp) / "server.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [
-                    str(BIN), "serve",
-                    "--host", "127.0.0.1", "--port", str(port), "--issuer", url,
-                    "--db", str(Path(tmp) / "understudy.sqlite"),
-                    "--seed", str(REPO / "seed" / "default.yaml"),
-                    "--seed", str(HERE / "seed-interop.yaml"),
-                    "--keys", str(REPO / "keys"),
-                ],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-            )
-            try:
-                if not wait_healthy(url, proc):
-                    stop(proc)
-                    output = log_path.read_text(errors="replace")
-                    pytest.exit(f"understudy did not become healthy "
-                                f"(exit code {proc.returncode}):\n{output}", 2)
-                yield url
-            finally:
-                stop(proc)
+    try:
+        url, stop_server = start_server()
+    except ServerStartError as error:
+        pytest.exit(str(error), 2)
+    try:
+        yield url
+    finally:
+        stop_server()
 
 
 @pytest.fixture(scope="session")

@@ -212,7 +212,7 @@ import Testing
 
     @Test func seedCheckAppliesToAScratchDatabase() async throws {
         let summary = try await SeedCheck.run(paths: [repositoryRoot + "/seed/default.yaml"])
-        #expect(summary == "2 groups, 3 scopes, 2 users, 2 clients")
+        #expect(summary == "2 groups, 3 scopes, 2 users, 4 clients")
     }
 
     struct Snapshot {

@@ -108,6 +108,8 @@ struct ProviderMetadata: Sendable {
     var codeChallengeMethods: [String] = ["S256"]
     /// The userinfo path; Cognito spells it `/oauth2/userInfo`.
     var userinfoPath = "/oauth2/userinfo"
+    /// The JWKS path; for the Cognito pool, `/<pool-id>/.well-known/jwks.json` (that is, `<iss>/.well-known/jwks.json`).
+    var jwksPath = "/.well-known/jwks.json"
 
     /// Claims that ID tokens and userinfo can carry.
     static let claims = [
@@ -123,7 +125,7 @@ struct ProviderMetadata: Sendable {
             "issuer": .string(self.issuer),
             "authorization_endpoint": .string(front + "/oauth2/authorize"),
             "end_session_endpoint": .string(front + "/logout"),
-            "jwks_uri": .string(back + "/.well-known/jwks.json"),
+            "jwks_uri": .string(back + self.jwksPath),
             "token_endpoint": .string(back + "/oauth2/token"),
             "userinfo_endpoint": .string(back + self.userinfoPath),
             "introspection_endpoint": .string(back + "/oauth2/introspect"),

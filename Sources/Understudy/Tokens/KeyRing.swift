@@ -10,6 +10,8 @@ struct KeyRing: Sendable {
     let active: [SigningAlgorithm: SigningKey]
     /// `{"keys":[…]}` with only public members, ready to send.
     let jwksJSON: Data
+    /// The jwt-kit algorithm of each key, by kid, for signing tokens whose header we write ourselves.
+    let signers: [String: any JWTAlgorithm]
 
     init(keys: [SigningKey]) async throws {
         self.keys = keys
@@ -18,15 +20,18 @@ struct KeyRing: Sendable {
         let serializer = DefaultJWTSerializer(jsonEncoder: payloadEncoder)
         let collection = JWTKeyCollection()
         var active: [SigningAlgorithm: SigningKey] = [:]
+        var signers: [String: any JWTAlgorithm] = [:]
         for key in keys {
             let kid = JWKIdentifier(string: key.kid)
             switch key.material {
             case .rsa(let rsa): await collection.add(rsa: rsa, digestAlgorithm: .sha256, kid: kid, serializer: serializer)
             case .ecdsa(let ec): await collection.add(ecdsa: ec, kid: kid, serializer: serializer)
             }
+            signers[key.kid] = try await collection.getKey(for: kid)
             if active[key.algorithm] == nil { active[key.algorithm] = key }
         }
         self.collection = collection
+        self.signers = signers
         self.active = active
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -159,15 +159,22 @@ struct TokenIssuer: Sendable {
         }
     }
 
-    /// Signs `claims` with the active key for `algorithm`; the header carries `alg`, `kid` and `typ` when given.
+    /// Signs `claims` with the active key for `algorithm` as a compact JWS (RFC 7515 §7.1).
+    ///
+    /// The header is written here rather than by jwt-kit, which always adds `typ: JWT`: Cognito and IDCS
+    /// tokens carry only `kid` and `alg`, and RFC 9068 access tokens `typ: at+jwt`.
     func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String?) async throws -> String {
-        guard let key = self.keys.active[algorithm] else {
+        guard let key = self.keys.active[algorithm], let signer = self.keys.signers[key.kid] else {
             throw OAuthError(.serverError, "no \(algorithm.rawValue) signing key is loaded", status: .internalServerError)
         }
-        var header = JWTHeader()
-        header.alg = algorithm.rawValue
-        header.typ = type
-        header.kid = key.kid
-        return try await self.keys.collection.sign(claims, kid: JWKIdentifier(string: key.kid), header: header)
+        var header = #"{"kid":"\#(key.kid)","alg":"\#(algorithm.rawValue)""#
+        if let type { header += #","typ":"\#(type)""# }
+        header += "}"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let payload = try encoder.encode(claims)
+        let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)
+        let signature = try signer.sign(Array(signingInput.utf8))
+        return signingInput + "." + Base64URL.encode(signature)
     }
 }
