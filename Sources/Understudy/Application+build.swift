@@ -34,10 +34,11 @@ func buildApplication(
     let audit = AuditLog(writer: database.writer)
     let authenticator = ClientAuthenticator(clients: clients, secrets: ClientSecretVerifier())
     let issuers = DialectIssuers(issuer: configuration.issuer, cognito: configuration.cognito, idcs: configuration.idcs)
+    let hookClient = HookHTTPClient()
     let hooks = PreTokenGenerationHooks(
         global: configuration.preTokenGeneration ?? seed.hooks.preTokenGeneration,
         cognito: configuration.cognito ?? CognitoSettings(),
-        httpClient: .shared
+        httpClient: hookClient.client
     )
     let issuer = TokenIssuer(
         issuers: issuers,
@@ -157,7 +158,7 @@ func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "understudy"),
         logger: logger
     )
-    app.addServices(audit)
+    app.addServices(audit, hookClient)
     logger.info(
         "understudy ready to start",
         metadata: [

@@ -28,17 +28,8 @@ extension TokenController {
         guard let account = try await self.users.find(id: code.userID) else { throw OAuthError(.invalidGrant, "the user no longer exists") }
 
         let plan = IssuePlan(client: client, issuer: self.issuer, now: now)
-        switch try await self.grants.redeem(
-            code: value,
-            now: now,
-            accessJTI: plan.accessJTI,
-            accessExpiresAt: plan.accessExpiresAt,
-            refreshFamilyID: plan.familyID
-        ) {
-        case .unknown: throw OAuthError(.invalidGrant, "the authorization code is invalid")
-        case .replayed(let replayed): throw try await self.replayed(replayed, now: now)
-        case .redeemed: break
-        }
+        // Sign (and run the hook) before spending the code: a failing hook leaves the code usable, and the
+        // redemption below decides atomically whether these tokens are handed out.
         let tokens = try await self.issuer.userTokens(
             TokenIssuer.UserGrant(
                 client: client,
@@ -51,6 +42,17 @@ extension TokenController {
                 trigger: .hostedAuth
             )
         )
+        switch try await self.grants.redeem(
+            code: value,
+            now: now,
+            accessJTI: plan.accessJTI,
+            accessExpiresAt: plan.accessExpiresAt,
+            refreshFamilyID: plan.familyID
+        ) {
+        case .unknown: throw OAuthError(.invalidGrant, "the authorization code is invalid")
+        case .replayed(let replayed): throw try await self.replayed(replayed, now: now)
+        case .redeemed: break
+        }
         var refresh: String?
         if let familyID = plan.familyID {
             let expiry = plan.familyExpiresAt(self.refreshTokenTTL)

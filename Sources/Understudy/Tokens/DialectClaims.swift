@@ -55,7 +55,7 @@ struct TokenDraft: Sendable {
         self.dialect = inputs.dialect
         self.scopes = inputs.scopes
         self.groups = inputs.account?.groups ?? []
-        self.groupsScopeGranted = inputs.scopes.contains(StandardScope.groups)
+        self.groupsScopeGranted = inputs.scopes.contains(StandardScope.groups) || (inputs.dialect == .idcs && inputs.scopes.contains("get_groups"))
         switch inputs.dialect {
         case .generic: self.buildGeneric(inputs)
         case .cognito: self.buildCognito(inputs)
@@ -222,10 +222,10 @@ struct TokenDraft: Sendable {
             var scopes = self.scopes.filter { !overrides.accessToken.scopesToSuppress.contains($0) }
             scopes += overrides.accessToken.scopesToAdd.filter { !scopes.contains($0) }
             self.scopes = scopes
-            ignored += Self.edit(&self.access, overrides.accessToken, reserved: ReservedClaims.accessToken)
+            ignored += Self.edit(&self.access, overrides.accessToken, reserved: ReservedClaims.accessToken(self.dialect))
         }
         if self.id != nil {
-            ignored += Self.edit(&self.id, overrides.idToken, reserved: ReservedClaims.idToken)
+            ignored += Self.edit(&self.id, overrides.idToken, reserved: ReservedClaims.idToken(self.dialect))
         }
         return ignored
     }
@@ -297,12 +297,29 @@ struct TokenDraft: Sendable {
 /// Claims a pre-token-generation hook may not add, override or suppress (attempts are ignored and logged).
 ///
 /// The ID token list is Cognito's documented one; access tokens also protect what identifies the client,
-/// its scopes (edited with scopesToAdd/scopesToSuppress) and the token kind. Group claims change only
-/// through groupOverrideDetails.
+/// its scopes (edited with scopesToAdd/scopesToSuppress) and the token kind. Each dialect's group claims
+/// change only through groupOverrideDetails, and IDCS's token markers not at all.
 enum ReservedClaims {
-    static let idToken: Set<String> = [
+    static let cognitoIDToken: Set<String> = [
         "acr", "amr", "aud", "at_hash", "auth_time", "azp", "cognito:username", "exp", "iat", "identities", "iss", "jti", "nbf", "nonce",
-        "origin_jti", "sub", "token_use", "cognito:groups", "cognito:roles", "cognito:preferred_role", "groups", "tok_type", "sub_type",
+        "origin_jti", "sub", "token_use",
     ]
-    static let accessToken: Set<String> = idToken.union(["client_id", "scope", "username", "version", "event_id", "device_key", "group"])
+    static let accessTokenExtras: Set<String> = ["client_id", "scope", "username", "version", "event_id", "device_key"]
+
+    /// The claims through which each dialect states groups and token kinds.
+    static func dialectClaims(_ dialect: Dialect) -> Set<String> {
+        switch dialect {
+        case .generic: ["groups"]
+        case .cognito: ["cognito:groups", "cognito:roles", "cognito:preferred_role"]
+        case .idcs: ["group", "tok_type", "sub_type", "user_id"]
+        }
+    }
+
+    static func idToken(_ dialect: Dialect) -> Set<String> {
+        cognitoIDToken.union(dialectClaims(dialect))
+    }
+
+    static func accessToken(_ dialect: Dialect) -> Set<String> {
+        idToken(dialect).union(accessTokenExtras)
+    }
 }
