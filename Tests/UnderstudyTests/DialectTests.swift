@@ -57,7 +57,7 @@ private let dialectSeedYAML = """
         name: IDCS App
         client_secret: idcs-secret
         dialect: idcs
-        grant_types: [password]
+        grant_types: [password, refresh_token]
         scopes: [openid, email, groups, orders/get.order]
       - client_id: idcs-m2m
         name: APIClient
@@ -172,6 +172,23 @@ private enum Golden {
     }
 
     /// The token response of the password grant for `username` (password `<username>-password`) at a confidential client.
+    /// IDCS writes `jti` as 32 hex digits; revocation still finds the token (refresh reuse revokes the family).
+    @Test func idcsAccessTokensAreRevokedWithTheirRefreshFamily() async throws {
+        try await Self.app().test(.router) { client in
+            let first = try await Self.password(client, clientID: "idcs-app", secret: "idcs-secret", scope: "openid groups")
+            let refresh = try #require(first["refresh_token"]?.stringValue)
+            let basic: HTTPFields = [.authorization: basicAuthorization("idcs-app", "idcs-secret")]
+            let second = try await client.postForm("/oauth2/v1/token", "grant_type=refresh_token&refresh_token=\(refresh)", headers: basic).json()
+            let access = try #require(second["access_token"]?.stringValue)
+            let bearer: HTTPFields = [.authorization: "Bearer \(access)"]
+            #expect(try await client.execute(uri: "/oauth2/v1/userinfo", method: .get, headers: bearer).status == .ok)
+
+            let reuse = try await client.postForm("/oauth2/v1/token", "grant_type=refresh_token&refresh_token=\(refresh)", headers: basic)
+            #expect(try reuse.json()["error"] == .string("invalid_grant"))
+            #expect(try await client.execute(uri: "/oauth2/v1/userinfo", method: .get, headers: bearer).status == .unauthorized)
+        }
+    }
+
     static func password(
         _ client: some TestClientProtocol,
         clientID: String,

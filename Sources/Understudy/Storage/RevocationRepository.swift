@@ -14,11 +14,17 @@ final class RevocationRepository: Sendable {
         let rows = try writer.read { db in
             try Revocation.fetchAll(db, sql: "SELECT * FROM revocation WHERE expiresAt > ?", arguments: [now])
         }
-        self.revoked = Mutex(Dictionary(rows.map { ($0.jti, $0.expiresAt) }, uniquingKeysWith: max))
+        self.revoked = Mutex(Dictionary(rows.map { (Self.key($0.jti), $0.expiresAt) }, uniquingKeysWith: max))
     }
 
     func isRevoked(jti: String) -> Bool {
-        self.revoked.withLock { $0[jti] != nil }
+        let key = Self.key(jti)
+        return self.revoked.withLock { $0[key] != nil }
+    }
+
+    /// Token ids compare without dashes and case: IDCS writes the same UUID as 32 hex digits.
+    static func key(_ jti: String) -> String {
+        jti.replacingOccurrences(of: "-", with: "").lowercased()
     }
 
     /// Records a revocation durably, then answers from memory.
@@ -35,7 +41,7 @@ final class RevocationRepository: Sendable {
         }
         self.revoked.withLock { revoked in
             revoked = revoked.filter { $0.value > now }
-            for revocation in revocations { revoked[revocation.jti] = revocation.expiresAt }
+            for revocation in revocations { revoked[Self.key(revocation.jti)] = revocation.expiresAt }
         }
     }
 }
