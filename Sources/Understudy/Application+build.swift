@@ -34,22 +34,6 @@ func buildApplication(
     let audit = AuditLog(writer: database.writer)
     let authenticator = ClientAuthenticator(clients: clients, secrets: ClientSecretVerifier())
     let issuers = DialectIssuers(issuer: configuration.issuer, cognito: configuration.cognito, idcs: configuration.idcs)
-    let hookClient = HookHTTPClient()
-    let hooks = PreTokenGenerationHooks(
-        global: configuration.preTokenGeneration ?? seed.hooks.preTokenGeneration,
-        cognito: configuration.cognito ?? CognitoSettings(),
-        httpClient: hookClient.client
-    )
-    let issuer = TokenIssuer(
-        issuers: issuers,
-        keys: keys,
-        accessTokenTTL: configuration.accessTokenTTL,
-        idTokenTTL: configuration.idTokenTTL,
-        hooks: hooks,
-        baseURL: configuration.issuer,
-        idcsTenant: configuration.idcs.tenant,
-        now: configuration.now
-    )
     let verifier = TokenVerifier(issuers: issuers.all, keys: keys, revocations: revocations, now: configuration.now)
     let issuerPath = URLParts(configuration.issuer)?.path ?? ""
     let users = UserRepository(writer: database.writer)
@@ -70,6 +54,7 @@ func buildApplication(
     var cognitoMetadata = metadata
     cognitoMetadata.issuer = issuers.cognito
     cognitoMetadata.userinfoPath = "/oauth2/userInfo"
+    cognitoMetadata.responseTypes = ["code", "token"]
     cognitoMetadata.jwksPath = "/\(configuration.cognito?.userPoolID ?? "")/.well-known/jwks.json"
     let discovery = try DiscoveryController(
         metadata: metadata,
@@ -77,6 +62,23 @@ func buildApplication(
         issuerPath: issuerPath,
         internalURL: configuration.internalURL,
         jwksJSON: keys.jwksJSON
+    )
+    // Created after the last step that can throw: the client must be shut down by its service.
+    let hookClient = HookHTTPClient()
+    let hooks = PreTokenGenerationHooks(
+        global: configuration.preTokenGeneration ?? seed.hooks.preTokenGeneration,
+        cognito: configuration.cognito ?? CognitoSettings(),
+        httpClient: hookClient.client
+    )
+    let issuer = TokenIssuer(
+        issuers: issuers,
+        keys: keys,
+        accessTokenTTL: configuration.accessTokenTTL,
+        idTokenTTL: configuration.idTokenTTL,
+        hooks: hooks,
+        baseURL: configuration.issuer,
+        idcsTenant: configuration.idcs.tenant,
+        now: configuration.now
     )
     let cors = CORSMiddleware<AppRequestContext>(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])
     discovery.addRoutes(to: root.group().add(middleware: cors), root: router.group().add(middleware: cors))
@@ -111,7 +113,7 @@ func buildApplication(
         audit: audit,
         now: configuration.now
     ).addRoutes(to: oauth)
-    UserInfoController(verifier: verifier, users: users, clients: clients, idcs: configuration.idcs, baseURL: configuration.issuer)
+    UserInfoController(verifier: verifier, users: users, idcs: configuration.idcs, baseURL: configuration.issuer)
         .addRoutes(to: oauth)
 
     // Browser endpoints: HTML pages and redirects.

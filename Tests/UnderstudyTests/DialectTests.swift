@@ -420,6 +420,18 @@ private enum Golden {
                     "username": .string("manager"),
                     "email": .string("manager@example.com"),
                     "email_verified": .string("true"),
+                ]
+            )
+            // openid alone (or with profile) releases every attribute, custom ones included, still as strings.
+            let everything = try await Self.password(client, clientID: "pool-app", secret: "pool-secret", scope: "openid")
+            let allAccess = try #require(everything["access_token"]?.stringValue)
+            let all = try await client.execute(uri: "/oauth2/userInfo", method: .get, headers: [.authorization: "Bearer \(allAccess)"])
+            #expect(
+                try all.json() == [
+                    "sub": .string(Self.managerSubject),
+                    "username": .string("manager"),
+                    "email": .string("manager@example.com"),
+                    "email_verified": .string("true"),
                     "given_name": .string("Mia"),
                     "family_name": .string("Manager"),
                     "name": .string("Mia Manager"),

@@ -84,7 +84,8 @@ struct LogoutController: Sendable {
     /// Whether the hint is an ID token of the user `userID` (IDCS names users by `user_id`, its `sub` is the user name).
     static func names(_ userID: String, _ hint: ClaimSet?) -> Bool {
         guard let hint else { return false }
-        return hint.string("sub") == userID || hint.string("user_id") == userID.replacingOccurrences(of: "-", with: "").lowercased()
+        if hint.string("tok_type") == "IT" { return hint.string("user_id") == userID.replacingOccurrences(of: "-", with: "").lowercased() }
+        return hint.string("sub") == userID
     }
 
     /// "Sign out of Understudy?" with the request in hidden fields and a CSRF token.

@@ -108,6 +108,8 @@ struct ProviderMetadata: Sendable {
     var codeChallengeMethods: [String] = ["S256"]
     /// The userinfo path; Cognito spells it `/oauth2/userInfo`.
     var userinfoPath = "/oauth2/userinfo"
+    /// Response types to advertise; Cognito's pool offers `code` and `token` only.
+    var responseTypes = AuthorizationRequest.ResponseType.allCases.map(\.rawValue)
     /// The JWKS path; for the Cognito pool, `/<pool-id>/.well-known/jwks.json` (that is, `<iss>/.well-known/jwks.json`).
     var jwksPath = "/.well-known/jwks.json"
 
@@ -131,7 +133,7 @@ struct ProviderMetadata: Sendable {
             "introspection_endpoint": .string(back + "/oauth2/introspect"),
             "revocation_endpoint": .string(back + "/oauth2/revoke"),
             "grant_types_supported": strings(GrantType.advertised),
-            "response_types_supported": strings(AuthorizationRequest.ResponseType.allCases.map(\.rawValue)),
+            "response_types_supported": strings(self.responseTypes),
             "response_modes_supported": strings(AuthorizationRedirect.Mode.allCases.map(\.rawValue)),
             "code_challenge_methods_supported": strings(self.codeChallengeMethods),
             "subject_types_supported": strings(["public"]),

@@ -52,7 +52,7 @@ struct IntrospectionController: Sendable {
     static func response(for verified: TokenVerifier.Verified) -> [String: JSONValue] {
         var body = verified.claims.claims
         body["active"] = .bool(true)
-        body["token_type"] = .string(verified.type == "at+jwt" ? "Bearer" : (verified.type ?? "JWT"))
+        body["token_type"] = .string(TokenKind(verified) == .access ? "Bearer" : "JWT")
         return body
     }
 }

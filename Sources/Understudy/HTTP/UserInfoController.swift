@@ -11,7 +11,6 @@ import Logging
 struct UserInfoController: Sendable {
     let verifier: TokenVerifier
     let users: UserRepository
-    let clients: ClientRepository
     let idcs: IDCSSettings
     let baseURL: String
 
@@ -36,8 +35,8 @@ struct UserInfoController: Sendable {
         guard TokenKind(verified) == .access else {
             throw Self.challenge(.invalidToken, "the token is not an access token", status: .unauthorized)
         }
-        let client = try await verified.claims.string("client_id").asyncFlatMap { try await self.clients.find(id: $0) }
-        let dialect = client?.dialect ?? .generic
+        // The token's own markers say which dialect issued it, whatever has become of its client since.
+        let dialect = TokenKind.dialect(of: verified)
         // Client-credentials tokens never carry a user, whatever their `sub`.
         guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: self.users) else {
             throw Self.challenge(.invalidToken, "the token carries no user", status: .unauthorized)

@@ -133,7 +133,7 @@ struct PreTokenGenerationHooks: Sendable {
         guard let answer = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)) else { throw Failure.notJSON }
         if case .object(let fields) = answer, fields["response"] == nil, let message = fields["errorMessage"] {
             let type = fields["errorType"]?.stringValue.map { "\($0): " } ?? ""
-            throw Failure.functionError(type + (message.stringValue ?? "\(message)"))
+            throw Failure.functionError(String((type + (message.stringValue ?? "\(message)")).prefix(300)))
         }
         return answer
     }

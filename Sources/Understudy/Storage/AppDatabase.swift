@@ -134,7 +134,6 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v2: login sessions, authorization codes, refresh tokens") { db in
             try db.alter(table: "client") { t in
                 t.add(column: "allowsPlainPKCE", .boolean).notNull().defaults(to: false)
-                t.add(column: "preTokenGeneration", .jsonText)
             }
             try db.create(table: "loginSession") { t in
                 t.primaryKey("id", .text)
@@ -178,6 +177,11 @@ public struct AppDatabase: Sendable {
                 t.column("usedAt", .datetime)
                 t.column("revokedAt", .datetime)
                 t.column("createdAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v3: per-client pre-token-generation hook") { db in
+            try db.alter(table: "client") { t in
+                t.add(column: "preTokenGeneration", .jsonText)
             }
         }
         return migrator

@@ -135,18 +135,21 @@ struct TokenDraft: Sendable {
                 "origin_jti": .string(inputs.originJTI),
                 "event_id": .string(eventID),
             ])
-            if let email = user.email {
+            let released = CognitoAttributes.released(by: inputs.scopes)
+            if released.email, let email = user.email {
                 claims["email"] = .string(email)
                 claims["email_verified"] = .bool(user.emailVerified)
             }
-            if let phone = user.phoneNumber {
+            if released.phone, let phone = user.phoneNumber {
                 claims["phone_number"] = .string(phone)
                 claims["phone_number_verified"] = .bool(false)
             }
-            if let name = user.givenName { claims["given_name"] = .string(name) }
-            if let name = user.familyName { claims["family_name"] = .string(name) }
-            if let name = user.name { claims["name"] = .string(name) }
-            for (name, value) in CustomAttributes.strings(of: user) { claims[name] = .string(value) }
+            if released.profile {
+                if let name = user.givenName { claims["given_name"] = .string(name) }
+                if let name = user.familyName { claims["family_name"] = .string(name) }
+                if let name = user.name { claims["name"] = .string(name) }
+                for (name, value) in CustomAttributes.strings(of: user) { claims[name] = .string(value) }
+            }
             if let nonce = inputs.nonce { claims["nonce"] = .string(nonce) }
             self.id = claims
         }
@@ -219,8 +222,9 @@ struct TokenDraft: Sendable {
             self.preferredRole = group.preferredRole
         }
         if self.access != nil {
-            var scopes = self.scopes.filter { !overrides.accessToken.scopesToSuppress.contains($0) }
-            scopes += overrides.accessToken.scopesToAdd.filter { !scopes.contains($0) }
+            // As with claims, suppression wins over addition of the same scope.
+            var scopes = self.scopes + overrides.accessToken.scopesToAdd.filter { !self.scopes.contains($0) }
+            scopes.removeAll { overrides.accessToken.scopesToSuppress.contains($0) }
             self.scopes = scopes
             ignored += Self.edit(&self.access, overrides.accessToken, reserved: ReservedClaims.accessToken(self.dialect))
         }
@@ -259,9 +263,14 @@ struct TokenDraft: Sendable {
             self.access = access
         }
         let groups = JSONValue.array(self.groups.map(JSONValue.string))
+        // Scopes may have changed in the hook.
+        if self.access != nil {
+            self.groupsScopeGranted = self.scopes.contains(StandardScope.groups) || (self.dialect == .idcs && self.scopes.contains("get_groups"))
+        }
         switch self.dialect {
         case .generic:
-            if self.groupsScopeGranted || self.groupsOverridden {
+            // With the groups scope, and not as an empty list (an override without groups removes the claim).
+            if self.groupsScopeGranted, !self.groups.isEmpty || !self.groupsOverridden {
                 self.access?["groups"] = groups
                 self.id?["groups"] = groups
             }
@@ -275,7 +284,7 @@ struct TokenDraft: Sendable {
             if let role = self.preferredRole { self.id?["cognito:preferred_role"] = .string(role) }
         case .idcs:
             // IDCS has no groups claim by default; a custom claim rule adds `group` (Oracle's guidance).
-            if self.groupsScopeGranted || self.groupsOverridden { self.access?["group"] = groups }
+            if self.groupsScopeGranted, !self.groups.isEmpty || !self.groupsOverridden { self.access?["group"] = groups }
         }
     }
 
@@ -294,6 +303,22 @@ struct TokenDraft: Sendable {
     }
 }
 
+/// Which user attributes Cognito releases for a set of scopes: all of them for `openid` alone or with
+/// `profile`; otherwise only those of `email` and `phone`.
+enum CognitoAttributes {
+    struct Released {
+        var profile: Bool
+        var email: Bool
+        var phone: Bool
+    }
+
+    static func released(by scopes: [String]) -> Released {
+        let oidc = Set(scopes.filter { [StandardScope.openid, StandardScope.profile, StandardScope.email, StandardScope.phone].contains($0) })
+        let all = oidc.contains(StandardScope.profile) || oidc == [StandardScope.openid]
+        return Released(profile: all, email: all || oidc.contains(StandardScope.email), phone: all || oidc.contains(StandardScope.phone))
+    }
+}
+
 /// Claims a pre-token-generation hook may not add, override or suppress (attempts are ignored and logged).
 ///
 /// The ID token list is Cognito's documented one; access tokens also protect what identifies the client,
@@ -304,6 +329,9 @@ enum ReservedClaims {
         "acr", "amr", "aud", "at_hash", "auth_time", "azp", "cognito:username", "exp", "iat", "identities", "iss", "jti", "nbf", "nonce",
         "origin_jti", "sub", "token_use",
     ]
+    /// What marks a token's kind and owner in any dialect: never editable, so a hook cannot turn an ID token
+    /// into something userinfo, revocation or logout would read as another kind or client's.
+    static let markers: Set<String> = ["token_use", "tok_type", "client_id", "sub_type"]
     static let accessTokenExtras: Set<String> = ["client_id", "scope", "username", "version", "event_id", "device_key"]
 
     /// The claims through which each dialect states groups and token kinds.
@@ -316,7 +344,7 @@ enum ReservedClaims {
     }
 
     static func idToken(_ dialect: Dialect) -> Set<String> {
-        cognitoIDToken.union(dialectClaims(dialect))
+        cognitoIDToken.union(dialectClaims(dialect)).union(markers)
     }
 
     static func accessToken(_ dialect: Dialect) -> Set<String> {

@@ -31,26 +31,34 @@ enum DialectUserInfo {
     {
         switch dialect {
         case .generic: return UserClaims.claims(of: account, scopes: scopes)
-        case .cognito: return self.cognito(account)
+        case .cognito: return self.cognito(account, scopes: scopes)
         case .idcs: return self.idcs(account, scopes: scopes, settings: idcs, baseURL: baseURL)
         }
     }
 
-    /// Cognito renders every value as a string, booleans included (`"email_verified": "true"`), and adds `username`.
-    static func cognito(_ account: UserRepository.Account) -> [String: JSONValue] {
+    /// Cognito renders every value as a string, booleans included (`"email_verified": "true"`), adds `username`,
+    /// and releases attributes by scope as in its ID tokens.
+    static func cognito(_ account: UserRepository.Account, scopes: [String]) -> [String: JSONValue] {
         let user = account.user
+        let released = CognitoAttributes.released(by: scopes)
         var claims: [String: JSONValue] = ["sub": .string(user.id), "username": .string(user.username)]
         func put(_ name: String, _ value: String?) {
             if let value { claims[name] = .string(value) }
         }
-        put("email", user.email)
-        if user.email != nil { claims["email_verified"] = .string(user.emailVerified ? "true" : "false") }
-        put("phone_number", user.phoneNumber)
-        if user.phoneNumber != nil { claims["phone_number_verified"] = .string("false") }
-        put("given_name", user.givenName)
-        put("family_name", user.familyName)
-        put("name", user.name)
-        for (name, value) in CustomAttributes.strings(of: user) { claims[name] = .string(value) }
+        if released.email {
+            put("email", user.email)
+            if user.email != nil { claims["email_verified"] = .string(user.emailVerified ? "true" : "false") }
+        }
+        if released.phone {
+            put("phone_number", user.phoneNumber)
+            if user.phoneNumber != nil { claims["phone_number_verified"] = .string("false") }
+        }
+        if released.profile {
+            put("given_name", user.givenName)
+            put("family_name", user.familyName)
+            put("name", user.name)
+            for (name, value) in CustomAttributes.strings(of: user) { claims[name] = .string(value) }
+        }
         return claims
     }
 

@@ -5,15 +5,29 @@ enum TokenKind: Equatable {
     case id
     case unknown
 
+    /// The dialect that issued the token, by the same markers.
+    static func dialect(of verified: TokenVerifier.Verified) -> Dialect {
+        if verified.type != nil { return .generic }
+        if verified.claims["token_use"] != nil { return .cognito }
+        if verified.claims["tok_type"] != nil { return .idcs }
+        return .generic
+    }
+
     init(_ verified: TokenVerifier.Verified) {
-        if verified.type == "at+jwt" {
+        // Generic tokens carry a JOSE typ, which no hook can change; Cognito and IDCS tokens have none.
+        switch verified.type {
+        case "at+jwt":
             self = .access
             return
+        case "JWT":
+            self = .id
+            return
+        default: break
         }
         switch verified.claims.string("token_use") ?? verified.claims.string("tok_type") {
         case "access", "AT": self = .access
         case "id", "IT": self = .id
-        default: self = verified.type == "JWT" && verified.claims["auth_time"] != nil ? .id : .unknown
+        default: self = .unknown
         }
     }
 }
