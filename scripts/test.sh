@@ -3,7 +3,9 @@
 #   1. installs the system packages the build and the interop suite need (when missing;
 #      scripts/browser.sh installs chromium and chromium-driver itself),
 #   2. checks formatting, builds once (package, executable and tests),
-#   3. runs the Swift tests, then the Python interop and browser suites against the built binary.
+#   3. runs the Swift tests, then the Python interop and browser suites against the built binary,
+#   4. builds the release binary as docker/Dockerfile does and proves the Docker recipe with it
+#      (hadolint, compose structure, the image's entrypoint and healthcheck, the compose scenario).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -31,3 +33,10 @@ UNDERSTUDY_BIN="$(swift build --show-bin-path)/understudy" scripts/interop.sh
 
 echo "== browser tests (selenium, chromium)"
 UNDERSTUDY_BIN="$(swift build --show-bin-path)/understudy" scripts/browser.sh
+
+# The image's binary: the Docker recipe is proven with exactly what docker/Dockerfile builds.
+echo "== release build (as in docker/Dockerfile)"
+swift build -c release --static-swift-stdlib --product understudy
+
+echo "== docker checks (hadolint, compose structure, the image's recipe as local processes)"
+UNDERSTUDY_RELEASE_BIN="$(swift build -c release --show-bin-path)/understudy" UNDERSTUDY_REQUIRE_RELEASE_BIN=1 scripts/docker-check.sh

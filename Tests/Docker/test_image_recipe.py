@@ -52,8 +52,11 @@ REPO = recipe.REPO
 # A relative UNDERSTUDY_RELEASE_BIN is taken from the current folder (the processes run elsewhere).
 BIN = Path(os.environ.get("UNDERSTUDY_RELEASE_BIN") or REPO / ".build" / "release" / "understudy").resolve()
 if not BIN.is_file():
-    pytest.skip(f"no release binary at {BIN}: build it with `swift build -c release --static-swift-stdlib` "
-                "or set UNDERSTUDY_RELEASE_BIN", allow_module_level=True)
+    reason = (f"no release binary at {BIN}: build it with `swift build -c release --static-swift-stdlib` "
+              "or set UNDERSTUDY_RELEASE_BIN")
+    if os.environ.get("UNDERSTUDY_REQUIRE_RELEASE_BIN"):   # the test command: a missing binary is a failure
+        raise RuntimeError(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 from lambda_rie import start_rie  # noqa: E402 - after the path is known
