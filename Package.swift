@@ -36,9 +36,17 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
+        // JWS signing through the system OpenSSL (libssl-dev): the token endpoint's hot path.
+        .target(
+            name: "COpenSSLSigner",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
+        // The Swift runtime's global-executor hook, for running concurrency jobs on NIO's event loops.
+        .target(name: "CConcurrencyHook"),
         .target(
             name: "Understudy",
             dependencies: [
+                .byName(name: "COpenSSLSigner"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -64,10 +72,12 @@ let package = Package(
             name: "UnderstudyCLI",
             dependencies: [
                 .byName(name: "Understudy"),
+                .byName(name: "CConcurrencyHook"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -12,6 +12,7 @@ cd "$repo"
 
 missing=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
     echo "installing system packages: ${missing[*]}"

@@ -1,7 +1,18 @@
 import ArgumentParser
+import Logging
+import Understudy
+
+/// The process entry: sets up the runtime, then runs the command line.
+@main
+enum Entrypoint {
+    static func main() async {
+        EventLoopGlobalExecutor.install()
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label) }
+        await UnderstudyCommand.main()
+    }
+}
 
 /// `understudy`: a mock OpenID Connect provider standing in for AWS Cognito and Oracle IDCS in tests.
-@main
 struct UnderstudyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "understudy",

@@ -13,10 +13,16 @@ final class DiscoveryController: Sendable {
     let cognito: (poolID: String, metadata: ProviderMetadata)?
     let issuerPath: String
     let internalURL: String?
-    let jwksJSON: Data
-    private let defaultDocument: Data
-    private let cognitoDocument: Data?
-    private let forwardedDocuments = Mutex<[String: Data]>([:])
+    /// Bodies prepared once: a static document costs no encoding and no copy per request.
+    private let jwksBody: ByteBuffer
+    private let defaultDocument: ByteBuffer
+    private let cognitoDocument: ByteBuffer?
+    private let forwardedDocuments = Mutex<[String: ByteBuffer]>([:])
+    private static let jwksHeaders: HTTPFields = [.contentType: "application/json", .cacheControl: "public, max-age=300"]
+    /// The document depends on these headers; shared caches must not serve one proxy's URLs to another.
+    private static let discoveryHeaders: HTTPFields = [
+        .contentType: "application/json", .cacheControl: "public, max-age=300", .vary: "X-Forwarded-Host, X-Forwarded-Proto",
+    ]
 
     init(
         metadata: ProviderMetadata,
@@ -29,10 +35,10 @@ final class DiscoveryController: Sendable {
         self.cognito = cognito
         self.issuerPath = issuerPath
         self.internalURL = internalURL
-        self.jwksJSON = jwksJSON
+        self.jwksBody = ByteBuffer(bytes: jwksJSON)
         let urls = ServerURLs.fixed(issuer: metadata.issuer, issuerPath: issuerPath, internalURL: internalURL)
-        self.defaultDocument = try metadata.document(urls: urls)
-        self.cognitoDocument = try cognito?.metadata.document(urls: urls)
+        self.defaultDocument = ByteBuffer(bytes: try metadata.document(urls: urls))
+        self.cognitoDocument = try cognito.map { ByteBuffer(bytes: try $0.metadata.document(urls: urls)) }
     }
 
     /// Mounts discovery and JWKS on `issuerRoutes` (under the issuer's path); with a path, RFC 8414 §3's
@@ -58,10 +64,7 @@ final class DiscoveryController: Sendable {
         if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
             body = try self.forwardedDocument(urls, metadata: self.metadata)
         }
-        var response = Self.json(body, cacheControl: "public, max-age=300")
-        // The document depends on these headers; shared caches must not serve one proxy's URLs to another.
-        response.headers[.vary] = "X-Forwarded-Host, X-Forwarded-Proto"
-        return response
+        return Response(status: .ok, headers: Self.discoveryHeaders, body: .init(byteBuffer: body))
     }
 
     @Sendable func cognitoDiscovery(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -69,32 +72,22 @@ final class DiscoveryController: Sendable {
         if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
             body = try self.forwardedDocument(urls, metadata: cognito.metadata)
         }
-        var response = Self.json(body, cacheControl: "public, max-age=300")
-        response.headers[.vary] = "X-Forwarded-Host, X-Forwarded-Proto"
-        return response
+        return Response(status: .ok, headers: Self.discoveryHeaders, body: .init(byteBuffer: body))
     }
 
     @Sendable func jwks(_ request: Request, context: AppRequestContext) async throws -> Response {
-        Self.json(self.jwksJSON, cacheControl: "public, max-age=300")
+        Response(status: .ok, headers: Self.jwksHeaders, body: .init(byteBuffer: self.jwksBody))
     }
 
-    private func forwardedDocument(_ urls: ServerURLs, metadata: ProviderMetadata) throws -> Data {
+    private func forwardedDocument(_ urls: ServerURLs, metadata: ProviderMetadata) throws -> ByteBuffer {
         let key = metadata.issuer + " " + urls.publicBase + " " + urls.backChannelBase
         if let cached = self.forwardedDocuments.withLock({ $0[key] }) { return cached }
-        let document = try metadata.document(urls: urls)
+        let document = ByteBuffer(bytes: try metadata.document(urls: urls))
         self.forwardedDocuments.withLock { documents in
             if documents.count >= 32 { documents.removeAll() }
             documents[key] = document
         }
         return document
-    }
-
-    static func json(_ data: Data, cacheControl: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: cacheControl],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
     }
 }
 

@@ -21,16 +21,16 @@ struct IntrospectionController: Sendable {
         let caller = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
         guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
         if !token.contains("."), let refresh = try await self.grants.findRefreshToken(token) {
-            return try TokenController.noStoreJSON(self.response(for: refresh, caller: caller.client))
+            return TokenController.noStoreJSON(self.response(for: refresh, caller: caller.client))
         }
         let verified: TokenVerifier.Verified
         do {
             verified = try await self.verifier.verify(token)
         } catch {
             context.logger.debug("introspection: inactive", metadata: ["oauth.client_id": "\(caller.client.id)", "reason": "\(error)"])
-            return try TokenController.noStoreJSON(["active": false])
+            return TokenController.noStoreJSON(["active": .bool(false)])
         }
-        return try TokenController.noStoreJSON(Self.response(for: verified))
+        return TokenController.noStoreJSON(Self.response(for: verified))
     }
 
     /// A refresh token is active while unused, unrevoked and unexpired; only its own client learns about it.

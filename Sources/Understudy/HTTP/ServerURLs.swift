@@ -17,10 +17,10 @@ struct ServerURLs: Sendable, Equatable {
 
     /// URLs for a request, honouring `X-Forwarded-Proto`/`X-Forwarded-Host`; nil when it has none.
     static func forwarded(_ headers: HTTPFields, issuerPath: String, internalURL: String?) -> ServerURLs? {
-        guard let host = headers[.xForwardedHost]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces),
+        guard let host = headers[.xForwardedHost]?.split(separator: ",").first?.trimmingHTTPWhitespace(),
             Self.isValidHost(host)
         else { return nil }
-        let proto = headers[.xForwardedProto]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let proto = headers[.xForwardedProto]?.split(separator: ",").first?.trimmingHTTPWhitespace().lowercased()
         let scheme = proto == "https" ? "https" : "http"
         let base = "\(scheme)://\(host)\(issuerPath)"
         return ServerURLs(publicBase: base, backChannelBase: internalURL.map { $0 + issuerPath } ?? base)

@@ -24,7 +24,7 @@ struct TokenController: Sendable {
     }
 
     /// The successful token response (RFC 6749 §5.1).
-    struct TokenResponse: Encodable {
+    struct TokenResponse {
         var accessToken: String
         var tokenType = "Bearer"
         var expiresIn: Int
@@ -32,13 +32,16 @@ struct TokenController: Sendable {
         var idToken: String?
         var refreshToken: String?
 
-        enum CodingKeys: String, CodingKey {
-            case accessToken = "access_token"
-            case tokenType = "token_type"
-            case expiresIn = "expires_in"
-            case scope
-            case idToken = "id_token"
-            case refreshToken = "refresh_token"
+        var json: [String: JSONValue] {
+            var members: [String: JSONValue] = [
+                "access_token": .string(self.accessToken),
+                "token_type": .string(self.tokenType),
+                "expires_in": .int(self.expiresIn),
+            ]
+            if let scope = self.scope { members["scope"] = .string(scope) }
+            if let idToken = self.idToken { members["id_token"] = .string(idToken) }
+            if let refreshToken = self.refreshToken { members["refresh_token"] = .string(refreshToken) }
+            return members
         }
     }
 
@@ -65,7 +68,7 @@ struct TokenController: Sendable {
             default: body = try await self.clientCredentials(form: form, client: authenticated.client, attempt: &attempt)
             }
             context.logger.info("token issued", metadata: ["oauth.client_id": "\(authenticated.client.id)", "oauth.grant_type": "\(grantType)"])
-            return try Self.noStoreJSON(body)
+            return Self.noStoreJSON(body.json)
         } catch let error as OAuthError {
             attempt.record(in: self.audit, at: self.now(), error: error)
             context.logger.notice(
@@ -100,14 +103,14 @@ struct TokenController: Sendable {
         return metadata
     }
 
-    static func noStoreJSON(_ body: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        let data = try encoder.encode(body)
+    /// A 200 JSON answer that no cache keeps (RFC 6749 §5.1).
+    static func noStoreJSON(_ object: [String: JSONValue]) -> Response {
+        var writer = JSONWriter()
+        writer.write(object: object)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json", .cacheControl: "no-store", .pragma: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
+            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes))
         )
     }
 

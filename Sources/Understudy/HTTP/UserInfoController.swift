@@ -45,7 +45,7 @@ struct UserInfoController: Sendable {
         guard scopes.contains(StandardScope.openid) else {
             throw Self.challenge(.insufficientScope, "the token was not granted the openid scope", status: .forbidden, scope: "openid")
         }
-        return try TokenController.noStoreJSON(
+        return TokenController.noStoreJSON(
             DialectUserInfo.claims(of: account, scopes: scopes, dialect: dialect, idcs: self.idcs, baseURL: self.baseURL)
         )
     }
@@ -76,7 +76,7 @@ struct UserInfoController: Sendable {
         guard fromBody == nil else {
             throw Self.challenge(.invalidRequest, "send the access token in one place only", status: .badRequest)
         }
-        let token = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        let token = parts.count == 2 ? parts[1].trimmingHTTPWhitespace() : ""
         guard !token.isEmpty, !token.contains(" ") else {
             throw Self.challenge(.invalidRequest, "the Authorization header is not 'Bearer <token>'", status: .badRequest)
         }

@@ -26,3 +26,18 @@ extension AuditEvent: MutablePersistableRecord {
         self.id = inserted.rowID
     }
 }
+
+extension AuditEvent {
+    /// One row of a batch insert; a cached statement costs far less per row than a record's `insert`.
+    static let insertSQL = """
+        INSERT INTO auditEvent (time, action, outcome, grantType, clientID, subject, scopes, jti, reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    var insertArguments: StatementArguments {
+        [
+            DatabaseTimestamp.string(self.time), self.action, self.outcome.rawValue, self.grantType, self.clientID, self.subject,
+            self.scopes, self.jti, self.reason,
+        ]
+    }
+}

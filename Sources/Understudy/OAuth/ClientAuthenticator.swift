@@ -1,3 +1,4 @@
+import ExtrasBase64
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -93,8 +94,8 @@ struct ClientAuthenticator: Sendable {
         guard let scheme = parts.first, scheme.lowercased() == "basic" else { return nil }
         let malformed = OAuthError.invalidClient("malformed Basic credentials")
         guard parts.count == 2 else { throw malformed }
-        let encoded = parts[1].trimmingCharacters(in: .whitespaces)
-        guard let data = Data(base64Encoded: encoded), let decoded = String(validating: data, as: UTF8.self),
+        let encoded = parts[1].trimmingHTTPWhitespace()
+        guard let bytes = try? Base64.decode(string: encoded), let decoded = String(validating: bytes, as: UTF8.self),
             let colon = decoded.firstIndex(of: ":")
         else { throw malformed }
         let literalID = String(decoded[..<colon])

@@ -32,7 +32,8 @@ final class AuditLog: Service, Sendable {
         guard !batch.isEmpty else { return }
         do {
             try await self.writer.write { db in
-                for var event in batch { try event.insert(db) }
+                let insert = try db.cachedStatement(sql: AuditEvent.insertSQL)
+                for event in batch { try insert.execute(arguments: event.insertArguments) }
             }
         } catch {
             // Put the batch back so a later flush retries it.

@@ -1,8 +1,8 @@
 import Foundation
 import JWTKit
 
-/// The signing keys in use: which key signs for each algorithm, a jwt-kit collection to sign and verify
-/// with, and the JWKS document, encoded once.
+/// The signing keys in use: which key signs for each algorithm, a jwt-kit collection to verify with, and
+/// the JWKS document, encoded once.
 struct KeyRing: Sendable {
     let keys: [SigningKey]
     let collection: JWTKeyCollection
@@ -10,8 +10,6 @@ struct KeyRing: Sendable {
     let active: [SigningAlgorithm: SigningKey]
     /// `{"keys":[…]}` with only public members, ready to send.
     let jwksJSON: Data
-    /// The jwt-kit algorithm of each key, by kid, for signing tokens whose header we write ourselves.
-    let signers: [String: any JWTAlgorithm]
 
     init(keys: [SigningKey]) async throws {
         self.keys = keys
@@ -20,18 +18,15 @@ struct KeyRing: Sendable {
         let serializer = DefaultJWTSerializer(jsonEncoder: payloadEncoder)
         let collection = JWTKeyCollection()
         var active: [SigningAlgorithm: SigningKey] = [:]
-        var signers: [String: any JWTAlgorithm] = [:]
         for key in keys {
             let kid = JWKIdentifier(string: key.kid)
             switch key.material {
             case .rsa(let rsa): await collection.add(rsa: rsa, digestAlgorithm: .sha256, kid: kid, serializer: serializer)
             case .ecdsa(let ec): await collection.add(ecdsa: ec, kid: kid, serializer: serializer)
             }
-            signers[key.kid] = try await collection.getKey(for: kid)
             if active[key.algorithm] == nil { active[key.algorithm] = key }
         }
         self.collection = collection
-        self.signers = signers
         self.active = active
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

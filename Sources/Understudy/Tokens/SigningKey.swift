@@ -4,6 +4,8 @@ import Foundation
 import JWTKit
 
 /// One private signing key with its algorithm, RFC 7638 thumbprint `kid` and public JWK.
+///
+/// jwt-kit holds the key for verification; ``signer`` holds it in OpenSSL for signing tokens.
 struct SigningKey: Sendable {
     enum Material: Sendable {
         case rsa(JWTKit.Insecure.RSA.PrivateKey)
@@ -14,12 +16,16 @@ struct SigningKey: Sendable {
     let algorithm: SigningAlgorithm
     let kid: String
     let publicJWK: PublicJWK
+    /// Signs this server's tokens.
+    let signer: OpenSSLSigner
     /// Where it came from, e.g. `keys/dev-rsa.pem`.
     let source: String
 
     /// Parses a PEM private key: RSA (→ RS256) or EC P-256 (→ ES256).
     init(pem: String, source: String) throws {
         self.source = source
+        guard let signer = OpenSSLSigner(pem: pem) else { throw SigningKeyError.unreadable(source) }
+        self.signer = signer
         if let rsa = try? JWTKit.Insecure.RSA.PrivateKey(pem: pem) {
             let primitives = try rsa.publicKey.getKeyPrimitives()
             let n = Base64URL.encode(Self.trimmingLeadingZeros(primitives.modulus))
@@ -36,6 +42,7 @@ struct SigningKey: Sendable {
         } else {
             throw SigningKeyError.unreadable(source)
         }
+        guard signer.algorithm == self.algorithm else { throw SigningKeyError.unreadable(source) }
     }
 
     /// RFC 7638 JWK thumbprint: SHA-256 of the canonical JSON of the required members, base64url.

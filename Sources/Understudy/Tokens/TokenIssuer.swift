@@ -164,17 +164,15 @@ struct TokenIssuer: Sendable {
     /// The header is written here rather than by jwt-kit, which always adds `typ: JWT`: Cognito and IDCS
     /// tokens carry only `kid` and `alg`, and RFC 9068 access tokens `typ: at+jwt`.
     func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String?) async throws -> String {
-        guard let key = self.keys.active[algorithm], let signer = self.keys.signers[key.kid] else {
+        guard let key = self.keys.active[algorithm] else {
             throw OAuthError(.serverError, "no \(algorithm.rawValue) signing key is loaded", status: .internalServerError)
         }
         var header = #"{"kid":"\#(key.kid)","alg":"\#(algorithm.rawValue)""#
         if let type { header += #","typ":"\#(type)""# }
         header += "}"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        let payload = try encoder.encode(claims)
+        let payload = JSONWriter.encode(.object(claims.claims))
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)
-        let signature = try signer.sign(Array(signingInput.utf8))
+        let signature = try key.signer.sign(Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
     }
 }

@@ -1,0 +1,110 @@
+// JWS signing through the system OpenSSL's libcrypto. One EVP_PKEY per key, shared read-only; every
+// signature gets its own digest context, so calls from many threads never share mutable state.
+#include "openssl_signer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+struct us_signer {
+    EVP_PKEY *key;
+    EVP_MD *digest;  // SHA-256, fetched once: fetching per signature costs a provider lookup
+    int kind;
+    size_t max_signature_length;
+};
+
+static int is_p256(EVP_PKEY *key) {
+    char curve[64] = {0};
+    size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, "group", curve, sizeof(curve), &length) != 1) return 0;
+    return strcmp(curve, SN_X9_62_prime256v1) == 0;
+}
+
+us_signer *us_signer_new_from_pem(const char *pem, size_t pem_length, int *kind) {
+    if (pem == NULL || pem_length > (size_t)INT32_MAX) return NULL;
+    BIO *bio = BIO_new_mem_buf(pem, (int)pem_length);
+    if (bio == NULL) return NULL;
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    if (key == NULL) return NULL;
+
+    int found = 0;
+    size_t max_length = 0;
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        found = US_SIGNER_RSA_SHA256;
+        max_length = (size_t)EVP_PKEY_get_size(key);
+    } else if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && is_p256(key)) {
+        found = US_SIGNER_ECDSA_P256_SHA256;
+        max_length = 64;
+    }
+    EVP_MD *digest = found ? EVP_MD_fetch(NULL, "SHA256", NULL) : NULL;
+    us_signer *signer = digest ? calloc(1, sizeof(us_signer)) : NULL;
+    if (signer == NULL) {
+        EVP_MD_free(digest);
+        EVP_PKEY_free(key);
+        return NULL;
+    }
+    signer->key = key;
+    signer->digest = digest;
+    signer->kind = found;
+    signer->max_signature_length = max_length;
+    if (kind) *kind = found;
+    return signer;
+}
+
+void us_signer_free(us_signer *signer) {
+    if (signer == NULL) return;
+    EVP_MD_free(signer->digest);
+    EVP_PKEY_free(signer->key);
+    free(signer);
+}
+
+size_t us_signer_max_signature_length(const us_signer *signer) {
+    return signer ? signer->max_signature_length : 0;
+}
+
+/// RFC 7518 §3.4: an ES256 signature is R and S as 32-byte big-endian integers, not DER.
+static long der_to_raw_p256(const uint8_t *der, size_t der_length, uint8_t *out, size_t capacity) {
+    if (capacity < 64) return -1;
+    const unsigned char *cursor = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &cursor, (long)der_length);
+    if (sig == NULL) return -1;
+    const BIGNUM *r = NULL, *s = NULL;
+    ECDSA_SIG_get0(sig, &r, &s);
+    long result = (BN_bn2binpad(r, out, 32) == 32 && BN_bn2binpad(s, out + 32, 32) == 32) ? 64 : -1;
+    ECDSA_SIG_free(sig);
+    return result;
+}
+
+long us_signer_sign(const us_signer *signer, const uint8_t *message, size_t message_length, uint8_t *signature, size_t capacity) {
+    if (signer == NULL || signature == NULL || (message == NULL && message_length > 0)) return -1;
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    if (context == NULL) return -1;
+    long result = -1;
+    EVP_PKEY_CTX *key_context = NULL;
+    if (EVP_DigestSignInit(context, &key_context, signer->digest, NULL, signer->key) != 1) goto done;
+    if (signer->kind == US_SIGNER_RSA_SHA256) {
+        if (EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PADDING) != 1) goto done;
+        size_t length = capacity;
+        if (EVP_DigestSign(context, signature, &length, message, message_length) == 1) result = (long)length;
+    } else {
+        uint8_t der[80];  // a DER ECDSA-Sig-Value for P-256 takes at most 72 bytes
+        size_t length = sizeof(der);
+        if (EVP_DigestSign(context, der, &length, message, message_length) == 1)
+            result = der_to_raw_p256(der, length, signature, capacity);
+    }
+done:
+    EVP_MD_CTX_free(context);
+    if (result < 0) ERR_clear_error();
+    return result;
+}

@@ -1,0 +1,77 @@
+/// Compact JSON text (RFC 8259) for ``JSONValue``s, written straight into bytes.
+///
+/// Token payloads and token responses are written on every token request; Foundation's `JSONEncoder`
+/// goes through `Codable` boxes and cost more than the rest of the request but the signature. Object keys
+/// come out sorted, so the same claims always give the same bytes. Slashes are not escaped.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 512) {
+        self.bytes.reserveCapacity(capacity)
+    }
+
+    /// The UTF-8 text of `value`.
+    static func encode(_ value: JSONValue) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.write(value)
+        return writer.bytes
+    }
+
+    mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: self.raw("null")
+        case .bool(let value): self.raw(value ? "true" : "false")
+        case .int(let value): self.raw(String(value))
+        // JSON has no NaN or infinity; decoded JSON never holds them.
+        case .double(let value): self.raw(value.isFinite ? String(value) : "null")
+        case .string(let value): self.write(string: value)
+        case .array(let values):
+            self.bytes.append(UInt8(ascii: "["))
+            for (index, element) in values.enumerated() {
+                if index > 0 { self.bytes.append(UInt8(ascii: ",")) }
+                self.write(element)
+            }
+            self.bytes.append(UInt8(ascii: "]"))
+        case .object(let members): self.write(object: members)
+        }
+    }
+
+    mutating func write(object members: [String: JSONValue]) {
+        self.bytes.append(UInt8(ascii: "{"))
+        for (index, key) in members.keys.sorted().enumerated() {
+            if index > 0 { self.bytes.append(UInt8(ascii: ",")) }
+            self.write(string: key)
+            self.bytes.append(UInt8(ascii: ":"))
+            self.write(members[key]!)
+        }
+        self.bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// A string with the escapes RFC 8259 §7 requires: quote, backslash and control characters.
+    mutating func write(string: String) {
+        self.bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): self.raw("\\\"")
+            case UInt8(ascii: "\\"): self.raw("\\\\")
+            case 0x0A: self.raw("\\n")
+            case 0x0D: self.raw("\\r")
+            case 0x09: self.raw("\\t")
+            case 0x08: self.raw("\\b")
+            case 0x0C: self.raw("\\f")
+            case 0x00..<0x20:
+                self.raw("\\u00")
+                self.bytes.append(Self.hexDigits[Int(byte >> 4)])
+                self.bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+            default: self.bytes.append(byte)
+            }
+        }
+        self.bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func raw(_ text: String) {
+        self.bytes.append(contentsOf: text.utf8)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+}

@@ -1,0 +1,23 @@
+internal import CConcurrencyHook
+import NIOCore
+import NIOPosix
+
+/// Runs Swift concurrency's global jobs on NIO's event loops, as NIO's own
+/// `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()` does; that
+/// function finds the runtime's hook with `dlsym`, which fails in a binary linked with `--static-swift-stdlib`.
+///
+/// A request is read on an event loop; without this its handler then runs on another thread pool and its
+/// response goes back to the loop, two thread switches per request.
+enum EventLoopGlobalExecutor {
+    private typealias EnqueueHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
+
+    /// Call once, first thing in `main`, before anything else uses Swift concurrency.
+    static func install() {
+        guard let slot = understudy_swift_task_enqueue_global_hook() else { return }
+        let hook: EnqueueHook = { job, _ in
+            // `any()` stays on the current loop when called from one of the group's threads.
+            MultiThreadedEventLoopGroup.singleton.any().executor.enqueue(ExecutorJob(job))
+        }
+        UnsafeMutableRawPointer(slot).assumingMemoryBound(to: EnqueueHook?.self).pointee = hook
+    }
+}

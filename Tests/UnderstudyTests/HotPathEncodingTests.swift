@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import JWTKit
+import Testing
+
+@testable import Understudy
+
+/// The hand-written pieces of the token endpoint's hot path, checked against the library code they replace.
+@Suite struct HotPathEncodingTests {
+    /// A reproducible source of random values (SplitMix64), so a failure names its seed.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            self.state &+= 0x9E37_79B9_7F4A_7C15
+            var z = self.state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func randomString(_ random: inout SeededGenerator, alphabet: [Character]) -> String {
+        String((0..<Int.random(in: 0...12, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
+    }
+
+    static func randomValue(_ random: inout SeededGenerator, depth: Int = 0) -> JSONValue {
+        let alphabet = Array("aZ09 \"\\/\n\t\r\u{0}\u{1F}\u{7F}é€😀\u{2028}")
+        switch Int.random(in: 0..<(depth < 3 ? 7 : 5), using: &random) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &random))
+        case 2: return .int(Int.random(in: Int.min...Int.max, using: &random))
+        case 3: return .double(Double.random(in: -1e6...1e6, using: &random))
+        case 4: return .string(Self.randomString(&random, alphabet: alphabet))
+        case 5: return .array((0..<Int.random(in: 0...4, using: &random)).map { _ in Self.randomValue(&random, depth: depth + 1) })
+        default:
+            var members: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...4, using: &random) {
+                members[Self.randomString(&random, alphabet: alphabet)] = Self.randomValue(&random, depth: depth + 1)
+            }
+            return .object(members)
+        }
+    }
+
+    @Test func jsonWriterOutputParsesBackToTheSameValue() throws {
+        var random = SeededGenerator(state: 7)
+        for round in 0..<2000 {
+            let value = Self.randomValue(&random)
+            let text = JSONWriter.encode(.array([value]))
+            let parsed = try JSONDecoder().decode([JSONValue].self, from: Data(text))
+            #expect(parsed == [value], "round \(round): \(String(decoding: text, as: UTF8.self))")
+        }
+    }
+
+    @Test func jsonWriterEscapesAsRFC8259RequiresAndSortsKeys() {
+        let text = JSONWriter.encode(.object(["b": .string("q\"b\\s/\n\u{1}é"), "a": .array([.int(-1), .double(0.5), .bool(true), .null])]))
+        #expect(String(decoding: text, as: UTF8.self) == #"{"a":[-1,0.5,true,null],"b":"q\"b\\s/\n\u0001é"}"#)
+    }
+
+    @Test func formDecodingMatchesFoundationsPercentDecoding() {
+        var random = SeededGenerator(state: 11)
+        let alphabet = Array("ab+%2F%zz%e2%82%AC%C3%28%%41=é ")
+        for _ in 0..<5000 {
+            let text = Self.randomString(&random, alphabet: alphabet)
+            let expected = text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            #expect(FormParameters.formDecode(text) == expected, "input: \(text)")
+        }
+        #expect(FormParameters.formDecode("a%20b+c%E2%82%AC") == "a b c€")
+        #expect(FormParameters.formDecode("%C3%28") == nil)
+        #expect(FormParameters.formDecode("%4") == nil)
+        #expect(FormParameters.formDecode("%G0") == nil)
+    }
+
+    @Test func databaseTimestampsAreWhatGRDBWritesAndReads() throws {
+        let database = try DatabaseQueue()
+        var random = SeededGenerator(state: 13)
+        for _ in 0..<500 {
+            let date = Date(timeIntervalSince1970: Double(Int.random(in: 0...4_102_444_800_000, using: &random)) / 1000)
+            let ours = DatabaseTimestamp.string(date)
+            let grdbs = try database.read { db in try String.fetchOne(db, sql: "SELECT ?", arguments: [date]) }
+            #expect(ours == grdbs)
+            let back = try database.read { db in try Date.fetchOne(db, sql: "SELECT ?", arguments: [ours]) }
+            #expect(back.map { abs($0.timeIntervalSince(date)) < 0.001 } == true)
+        }
+    }
+
+    @Test func openSSLSignaturesVerifyWithJWTKit() async throws {
+        let ring = try await repositoryKeys()
+        for key in ring.keys {
+            let payload = JSONWriter.encode(.object(["sub": .string("s"), "exp": .int(4_102_444_800)]))
+            let header = JSONWriter.encode(.object(["alg": .string(key.algorithm.rawValue), "kid": .string(key.kid)]))
+            let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
+            let signature = try key.signer.sign(Array(input.utf8))
+            if key.algorithm == .es256 { #expect(signature.count == 64) } else { #expect(signature.count == 256) }
+            let token = input + "." + Base64URL.encode(signature)
+            let verified = try await ring.collection.verify(token, as: ClaimSet.self)
+            #expect(verified.string("sub") == "s")
+            var tampered = signature
+            tampered[10] ^= 1
+            await #expect(throws: (any Error).self) {
+                try await ring.collection.verify(input + "." + Base64URL.encode(tampered), as: ClaimSet.self)
+            }
+        }
+        #expect(OpenSSLSigner(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") == nil)
+    }
+}
