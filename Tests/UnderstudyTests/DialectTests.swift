@@ -543,6 +543,30 @@ private enum Golden {
         }
     }
 
+    @Test func idcsIntrospectRevokeAuthorizeAndLogoutAliasesAnswer() async throws {
+        try await Self.app().test(.router) { client in
+            let body = try await Self.password(client, clientID: "idcs-app", secret: "idcs-secret", scope: "openid", path: "/oauth2/v1/token")
+            let token = try #require(body["access_token"]?.stringValue)
+            let basic: HTTPFields = [.authorization: basicAuthorization("idcs-app", "idcs-secret")]
+            let before = try await client.postForm("/oauth2/v1/introspect", "token=\(token)", headers: basic).json()
+            #expect(before["active"] == .bool(true))
+            let revoked = try await client.postForm("/oauth2/v1/revoke", "token=\(token)", headers: basic)
+            #expect(revoked.status == .ok)
+            let after = try await client.postForm("/oauth2/v1/introspect", "token=\(token)", headers: basic).json()
+            #expect(after["active"] == .bool(false))
+
+            // The browser aliases are the same endpoints: an unknown client gets the authorize error page, and
+            // logout without a session shows its page; neither is a 404.
+            let authorize = try await client.execute(uri: "/oauth2/v1/authorize?client_id=nobody&response_type=code", method: .get)
+            #expect(authorize.status == .badRequest)
+            #expect(String(buffer: authorize.body).contains("nobody") || String(buffer: authorize.body).lowercased().contains("client"))
+            let logout = try await client.execute(uri: "/oauth2/v1/userlogout", method: .get)
+            #expect(logout.status != .notFound)
+            let plainLogout = try await client.execute(uri: "/logout", method: .get)
+            #expect(logout.status == plainLogout.status)
+        }
+    }
+
     @Test func idcsServesItsKeysPath() async throws {
         try await Self.app().test(.router) { client in
             let idcs = try await client.execute(uri: "/admin/v1/SigningCert/jwk", method: .get)

@@ -50,7 +50,14 @@ struct JSONWriter {
     /// A string with the escapes RFC 8259 §7 requires: quote, backslash and control characters.
     mutating func write(string: String) {
         self.bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
+        let utf8 = string.utf8
+        // Most strings (tokens, ids, scopes) need no escape: copy them whole.
+        guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            self.bytes.append(contentsOf: utf8)
+            self.bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): self.raw("\\\"")
             case UInt8(ascii: "\\"): self.raw("\\\\")
