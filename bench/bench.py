@@ -432,7 +432,27 @@ def preflight(server):
     return user_token, checks
 
 
-def load_phase(binary, tmp, step_seconds, soak_seconds, settle_seconds, warmup_seconds, result):
+def median_run(runs):
+    """One step's rounds as one result: the median of req/s, of each latency figure and of the CPU shares;
+    errors and requests summed over the rounds, the highest RSS; every round kept under "rounds"."""
+    def median(values):
+        values = sorted(v for v in values if v is not None)
+        return statistics.median(values) if values else None
+
+    merged = dict(runs[0])
+    merged["rps"] = round(median(r["rps"] for r in runs), 1)
+    merged["latency_ms"] = {k: round(median(r["latency_ms"][k] for r in runs), 3) for k in runs[0]["latency_ms"]}
+    merged["requests"] = sum(r["requests"] for r in runs)
+    merged["duration_s"] = round(sum(r["duration_s"] for r in runs), 3)
+    merged["errors"] = {k: sum(r["errors"][k] for r in runs) for k in runs[0]["errors"]}
+    merged["server_cpu_cores"] = median(r["server_cpu_cores"] for r in runs)
+    merged["wrk_cpu_cores"] = median(r["wrk_cpu_cores"] for r in runs)
+    merged["rss_max_mib"] = max((r["rss_max_mib"] for r in runs if r["rss_max_mib"] is not None), default=None)
+    merged["rounds"] = [{"rps": r["rps"], "p99_ms": r["latency_ms"]["p99"], "errors": r["errors"]["total"]} for r in runs]
+    return merged
+
+
+def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, warmup_seconds, result):
     server = Server(binary, os.path.join(tmp, "load"), [DEFAULT_SEED, BENCH_SEED], "server")
     result["seed"] = ["seed/default.yaml", "bench/seed-bench.yaml"]
     server.start()
@@ -462,11 +482,17 @@ def load_phase(binary, tmp, step_seconds, soak_seconds, settle_seconds, warmup_s
         plan += [("jwks", 64, dict(path="/.well-known/jwks.json")),
                  ("discovery", 64, dict(path="/.well-known/openid-configuration")),
                  ("userinfo", 64, dict(path="/oauth2/userinfo", authorization=f"Bearer {user_token}"))]
-        for name, connections, request in plan:
-            log(f"   {name}, {connections} connections, {step_seconds} s")
-            steps.setdefault(name, {})[f"c{connections}"] = run_wrk(
-                server, sampler, connections=connections, seconds=step_seconds, **request)
-            time.sleep(0.2)
+        # Rounds of the whole plan, interleaved, so a slow spell of a shared machine lands in one round of
+        # every step rather than in every round of one step; each step reports its medians.
+        runs = {}
+        for round_number in range(1, rounds + 1):
+            for name, connections, request in plan:
+                log(f"   round {round_number}/{rounds}: {name}, {connections} connections, {step_seconds} s")
+                runs.setdefault((name, connections), []).append(
+                    run_wrk(server, sampler, connections=connections, seconds=step_seconds, **request))
+                time.sleep(0.2)
+        for (name, connections), step_runs in runs.items():
+            steps.setdefault(name, {})[f"c{connections}"] = median_run(step_runs)
         if soak_seconds:
             log(f"   soak: token RS256, 16 connections, {soak_seconds} s")
             soak_sampler = RssSampler(server, 1.0)
@@ -624,8 +650,8 @@ def print_table(r):
     load = r.get("load", {})
     steps = load.get("steps", {})
     out.append("")
-    out.append(f"Load: wrk -t2 (-t1 at 1 connection), {mode['step_seconds']} s per step; "
-               "errors = HTTP status > 399 / socket; cpu = cores used by server / wrk")
+    out.append(f"Load: wrk -t2 (-t1 at 1 connection), {mode.get('rounds', 1)} interleaved rounds of {mode['step_seconds']} s per step, "
+               "medians; errors (all rounds) = HTTP status > 399 / socket; cpu = cores used by server / wrk")
     out.append(f"  {'':<30} {'conns':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
                f"{'errors':>7} {'cpu srv/wrk':>12} {'RSS MiB':>8}")
     labels = {"token_rs256": "token, client creds, RS256", "token_es256": "token, client creds, ES256",
@@ -691,7 +717,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 s load steps, 3 cold starts, openssl 1 s")
     parser.add_argument("--soak", type=int, default=0, metavar="SECONDS",
                         help="after the steps, run RS256 @16 this long and report RSS at start/middle/end (default 0: off)")
-    parser.add_argument("--duration", type=int, metavar="SECONDS", help="seconds per load step (default 5; --quick 1)")
+    parser.add_argument("--duration", type=int, metavar="SECONDS", help="seconds per load step and round (default 3; --quick 1)")
+    parser.add_argument("--rounds", type=int, metavar="N", help="rounds of every load step; medians are reported (default 3; --quick 1)")
     parser.add_argument("--starts", type=int, metavar="N", help="cold starts per kind (default 7; --quick 3)")
     parser.add_argument("--openssl-seconds", type=int, metavar="SECONDS", help="openssl speed -seconds (default 3; --quick 1)")
     parser.add_argument("--results", default=os.path.join(BENCH, "results"), metavar="DIR",
@@ -707,7 +734,8 @@ def main():
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found (bench/run.sh installs it)")
 
-    step_seconds = args.duration or (1 if args.quick else 5)
+    step_seconds = args.duration or (1 if args.quick else 3)
+    rounds = args.rounds or (1 if args.quick else 3)
     starts = args.starts or (3 if args.quick else 7)
     openssl_seconds = args.openssl_seconds or (1 if args.quick else 3)
     nproc = len(os.sched_getaffinity(0))
@@ -715,7 +743,7 @@ def main():
     results = {
         "schema": 1,
         "timestamp_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "mode": {"quick": args.quick, "step_seconds": step_seconds, "cold_starts": starts,
+        "mode": {"quick": args.quick, "step_seconds": step_seconds, "rounds": rounds, "cold_starts": starts,
                  "soak_seconds": args.soak, "openssl_seconds": openssl_seconds, "wrk_threads": 2,
                  "wrk_timeout_s": 2, "pinning": "none (server and wrk share all CPUs)"},
         "machine": machine_facts(),
@@ -737,7 +765,7 @@ def main():
         log("== load (wrk)")
         results["load"] = {}
         try:
-            load_phase(binary, tmp, step_seconds, args.soak, 0.5 if args.quick else 1.0,
+            load_phase(binary, tmp, step_seconds, rounds, args.soak, 0.5 if args.quick else 1.0,
                        1 if args.quick else 2, results["load"])
         except (BenchError, subprocess.SubprocessError) as e:
             failed = True
