@@ -93,6 +93,7 @@ func buildApplication(
     for path in TokenController.paths + UserInfoController.paths + RevocationController.paths + IntrospectionController.paths {
         oauth.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent) }
     }
+    let faults = FaultInjector()
     TokenController(
         authenticator: authenticator,
         issuer: issuer,
@@ -103,8 +104,9 @@ func buildApplication(
         revocations: revocations,
         refreshTokenTTL: configuration.refreshTokenTTL,
         now: configuration.now
-    ).addRoutes(to: oauth)
-    IntrospectionController(authenticator: authenticator, verifier: verifier, grants: grants, now: configuration.now).addRoutes(to: oauth)
+    ).addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .token)))
+    IntrospectionController(authenticator: authenticator, verifier: verifier, grants: grants, now: configuration.now)
+        .addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .introspect)))
     RevocationController(
         authenticator: authenticator,
         verifier: verifier,
@@ -112,9 +114,21 @@ func buildApplication(
         grants: grants,
         audit: audit,
         now: configuration.now
-    ).addRoutes(to: oauth)
+    ).addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .revoke)))
     UserInfoController(verifier: verifier, users: users, idcs: configuration.idcs, baseURL: configuration.issuer)
-        .addRoutes(to: oauth)
+        .addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .userinfo)))
+
+    // Admin API: closed without the admin token. (IDCS's public /admin/v1/SigningCert/jwk is a discovery route.)
+    let adminToken = configuration.adminToken ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+    if configuration.adminToken == nil {
+        logger.notice(
+            "admin API token generated for this run; fix one with --admin-token or UNDERSTUDY_ADMIN_TOKEN",
+            metadata: ["admin_token": "\(adminToken)"]
+        )
+    }
+    let admin = root.group("admin/v1").add(middleware: AdminAuthMiddleware(token: adminToken))
+    AuditController(audit: audit).addRoutes(to: admin)
+    FaultsController(injector: faults).addRoutes(to: admin)
 
     // Browser endpoints: HTML pages and redirects.
     let security = BrowserSecurity(issuer: configuration.issuer, issuerPath: issuerPath)

@@ -17,6 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seed file or folder; repeatable (env UNDERSTUDY_SEED, comma-separated; default seed/default.yaml).") var seed: [String] = []
     @Option(help: "Folder of PEM signing keys (env UNDERSTUDY_KEYS; default keys).") var keys: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (env UNDERSTUDY_LOG_LEVEL; default info).") var logLevel: String?
+    @Option(help: "Bearer token of the admin API (env UNDERSTUDY_ADMIN_TOKEN; default: generated at start and logged once).")
+    var adminToken: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -28,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
             databasePath: self.db,
             seedPaths: self.seed,
             keysDirectory: self.keys,
-            logLevel: self.logLevel
+            logLevel: self.logLevel,
+            adminToken: self.adminToken
         )
         let seed = try SeedLoader.load(paths: ServerConfiguration.seedPaths(flags: flags, environment: environment))
         let configuration = try ServerConfiguration.resolve(flags: flags, environment: environment, seedSettings: seed.settings)

@@ -19,6 +19,14 @@ import Testing
         #expect(config.loginDenyButton == true)
     }
 
+    @Test func adminTokenComesFromTheFlagThenTheEnvironment() throws {
+        #expect(try ServerConfiguration.resolve(flags: .init(), environment: [:]).adminToken == nil)
+        let environment = ["UNDERSTUDY_ADMIN_TOKEN": "from-env"]
+        #expect(try ServerConfiguration.resolve(flags: .init(), environment: environment).adminToken == "from-env")
+        #expect(try ServerConfiguration.resolve(flags: .init(adminToken: "from-flag"), environment: environment).adminToken == "from-flag")
+        #expect(try ServerConfiguration.resolve(flags: .init(), environment: ["UNDERSTUDY_ADMIN_TOKEN": ""]).adminToken == nil)
+    }
+
     @Test func browserSettingsComeFromTheSeed() throws {
         var settings = SeedFile.Settings()
         settings.sessionTTL = 120

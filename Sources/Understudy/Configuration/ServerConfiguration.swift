@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var idcs = IDCSSettings()
     /// The server-wide pre-token-generation hook (seed `hooks.pre_token_generation`).
     public var preTokenGeneration: HookConfiguration?
+    /// Bearer token of the admin API; nil: one is generated at start and logged once.
+    public var adminToken: String?
     /// The clock every token and check uses (tests pin it).
     public var now: @Sendable () -> Date = { Date() }
 
@@ -54,6 +56,7 @@ public struct ServerConfiguration: Sendable {
         public var seedPaths: [String] = []
         public var keysDirectory: String?
         public var logLevel: String?
+        public var adminToken: String?
 
         public init(
             host: String? = nil,
@@ -63,7 +66,8 @@ public struct ServerConfiguration: Sendable {
             databasePath: String? = nil,
             seedPaths: [String] = [],
             keysDirectory: String? = nil,
-            logLevel: String? = nil
+            logLevel: String? = nil,
+            adminToken: String? = nil
         ) {
             self.host = host
             self.port = port
@@ -73,6 +77,7 @@ public struct ServerConfiguration: Sendable {
             self.seedPaths = seedPaths
             self.keysDirectory = keysDirectory
             self.logLevel = logLevel
+            self.adminToken = adminToken
         }
     }
 
@@ -113,6 +118,7 @@ public struct ServerConfiguration: Sendable {
         config.databasePath = pick(flags.databasePath, "DB") ?? config.databasePath
         config.seedPaths = Self.seedPaths(flags: flags, environment: environment)
         config.keysDirectory = pick(flags.keysDirectory, "KEYS") ?? config.keysDirectory
+        config.adminToken = pick(flags.adminToken, "ADMIN_TOKEN")
         if let level = pick(flags.logLevel, "LOG_LEVEL") ?? environment["LOG_LEVEL"] {
             if let parsed = Logger.Level(rawValue: level.lowercased()) {
                 config.logLevel = parsed

@@ -53,9 +53,30 @@ final class AuditLog: Service, Sendable {
 
     /// Events, newest first (admin API and tests read through here after a flush).
     func recent(limit: Int = 100) async throws -> [AuditEvent] {
+        try await self.events(Filter(limit: limit))
+    }
+
+    /// Which events ``events(_:)`` returns; nil members do not filter.
+    struct Filter: Sendable, Equatable {
+        var clientID: String?
+        var subject: String?
+        var outcome: AuditEvent.Outcome?
+        var action: String?
+        var since: Date?
+        var limit = 100
+    }
+
+    /// Events matching `filter`, newest first, after writing what is queued.
+    func events(_ filter: Filter) async throws -> [AuditEvent] {
         try await self.flush()
         return try await self.writer.read { db in
-            try AuditEvent.order(Column("id").desc).limit(limit).fetchAll(db)
+            var request = AuditEvent.order(Column("id").desc).limit(filter.limit)
+            if let clientID = filter.clientID { request = request.filter(Column("clientID") == clientID) }
+            if let subject = filter.subject { request = request.filter(Column("subject") == subject) }
+            if let outcome = filter.outcome { request = request.filter(Column("outcome") == outcome.rawValue) }
+            if let action = filter.action { request = request.filter(Column("action") == action) }
+            if let since = filter.since { request = request.filter(Column("time") >= DatabaseTimestamp.string(since)) }
+            return try request.fetchAll(db)
         }
     }
 }
