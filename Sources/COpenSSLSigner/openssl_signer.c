@@ -29,11 +29,17 @@ static int is_p256(EVP_PKEY *key) {
     return strcmp(curve, SN_X9_62_prime256v1) == 0;
 }
 
+/// Refuses passphrases: without a callback OpenSSL would prompt on the terminal for an encrypted key.
+static int no_passphrase(char *buffer, int size, int rwflag, void *userdata) {
+    (void)buffer, (void)size, (void)rwflag, (void)userdata;
+    return -1;
+}
+
 us_signer *us_signer_new_from_pem(const char *pem, size_t pem_length, int *kind) {
     if (pem == NULL || pem_length > (size_t)INT32_MAX) return NULL;
     BIO *bio = BIO_new_mem_buf(pem, (int)pem_length);
     if (bio == NULL) return NULL;
-    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     BIO_free(bio);
     ERR_clear_error();
     if (key == NULL) return NULL;

@@ -121,7 +121,9 @@ func buildApplication(
     // Admin API: closed without the admin token. (IDCS's public /admin/v1/SigningCert/jwk is a discovery route.)
     let adminToken = configuration.adminToken ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
     if configuration.adminToken == nil {
-        logger.notice(
+        // Logged at notice, or at the configured level when that is higher, so it is always shown.
+        logger.log(
+            level: max(logger.logLevel, .notice),
             "admin API token generated for this run; fix one with --admin-token or UNDERSTUDY_ADMIN_TOKEN",
             metadata: ["admin_token": "\(adminToken)"]
         )

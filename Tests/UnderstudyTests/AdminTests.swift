@@ -39,6 +39,11 @@ import Testing
                 headers: [.authorization: basicAuthorization("svc", "s3cret")]
             )
             #expect(basic.status == .unauthorized)
+            // Another scheme is no bearer credentials at all: a bare challenge (RFC 6750 §3.1).
+            #expect(basic.headers[.wwwAuthenticate] == #"Bearer realm="understudy-admin""#)
+            let empty = try await client.execute(uri: "/admin/v1/faults", method: .get, headers: [.authorization: "Bearer "])
+            #expect(empty.status == .badRequest)
+            #expect(empty.headers[.wwwAuthenticate]?.contains(#"error="invalid_request""#) == true)
             let post = try await Self.postJSON(client, "/admin/v1/faults", #"{"endpoint":"token","status":500}"#, headers: [:])
             #expect(post.status == .unauthorized)
 

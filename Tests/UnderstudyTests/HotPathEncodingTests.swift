@@ -102,4 +102,28 @@ import Testing
         }
         #expect(OpenSSLSigner(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") == nil)
     }
+
+    /// A passphrase-protected P-256 key (passphrase `understudy`, made for this test): refused, never prompted for.
+    @Test func encryptedKeysAreRefusedWithoutAPrompt() {
+        let encrypted = """
+            -----BEGIN ENCRYPTED PRIVATE KEY-----
+            MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgRMWp8EhIAkAICCAAw
+            DAYIKoZIhvcNAgkFADAdBglghkgBZQMEAQIEEL3+CghX6eg0zkgsPreIEC0EgZCa
+            0FYo38dIYs0dc/VAuKUQbRO7Q5jDEZKaKb+1YvYXAuDa7snZ9rzfUOvUI4LRKJra
+            dUBprkZtPukZUfMqFloyAXaqvl5jg6BV2A9p415Loi3sFZH0tx69LO1oVMl/azk0
+            SVv5c1jIwGs4Q84dHef8GNNz53Wy8sqWlRx72qsNqoGtEYkO78RV/SEJuTuXrss=
+            -----END ENCRYPTED PRIVATE KEY-----
+
+            """
+        #expect(OpenSSLSigner(pem: encrypted) == nil)
+        #expect(throws: SigningKeyError.self) { try SigningKey(pem: encrypted, source: "encrypted.pem") }
+    }
+
+    @Test func basicCredentialsWithPaddingInsideAreMalformed() throws {
+        #expect(throws: OAuthError.self) { try ClientAuthenticator.basic("Basic QQ=A") }
+        #expect(throws: OAuthError.self) { try ClientAuthenticator.basic("Basic c3ZjOnMzY3JldA=") }
+        let valid = try ClientAuthenticator.basic("Basic  c3ZjOnMzY3JldA==\t")
+        #expect(valid?.clientID == "svc")
+        #expect(valid?.secret == "s3cret")
+    }
 }

@@ -17,8 +17,13 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
             throw AdminProblem(.unauthorized, "the admin API needs the admin token as a bearer token", headers: Self.challenge(nil))
         }
         let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw AdminProblem(.unauthorized, "the admin API needs the admin token as a bearer token", headers: Self.challenge("invalid_request"))
+        // RFC 6750 §3.1: another scheme is a request without bearer credentials (a bare challenge); a
+        // Bearer header without a token is a malformed request (400).
+        guard parts.first?.lowercased() == "bearer" else {
+            throw AdminProblem(.unauthorized, "the admin API needs the admin token as a bearer token", headers: Self.challenge(nil))
+        }
+        guard parts.count == 2, !parts[1].trimmingHTTPWhitespace().isEmpty else {
+            throw AdminProblem(.badRequest, "the Bearer credentials are empty", headers: Self.challenge("invalid_request"))
         }
         // Digest == is constant-time in swift-crypto; hashing first makes the lengths equal too.
         guard SHA256.hash(data: Data(parts[1].trimmingHTTPWhitespace().utf8)) == self.expected else {

@@ -41,8 +41,21 @@ public struct LineLogHandler: LogHandler {
 
     private static func write(_ line: String) {
         var line = line
-        // One write(2) per line, so lines from concurrent requests do not interleave.
-        line.withUTF8 { bytes in _ = Self.writeFD(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+        // One write(2) per line, so lines from concurrent requests do not interleave; the rest of a short
+        // write follows, and an interrupted one is retried.
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Self.writeFD(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     #if canImport(Glibc)
