@@ -13,16 +13,14 @@ struct KeyRing: Sendable {
 
     init(keys: [SigningKey]) async throws {
         self.keys = keys
-        let payloadEncoder = JSONEncoder()
-        payloadEncoder.outputFormatting = .withoutEscapingSlashes
-        let serializer = DefaultJWTSerializer(jsonEncoder: payloadEncoder)
+        // Verification only (OpenSSLSigner signs), so the collection holds the public halves.
         let collection = JWTKeyCollection()
         var active: [SigningAlgorithm: SigningKey] = [:]
         for key in keys {
             let kid = JWKIdentifier(string: key.kid)
             switch key.material {
-            case .rsa(let rsa): await collection.add(rsa: rsa, digestAlgorithm: .sha256, kid: kid, serializer: serializer)
-            case .ecdsa(let ec): await collection.add(ecdsa: ec, kid: kid, serializer: serializer)
+            case .rsa(let rsa): await collection.add(rsa: rsa.publicKey, digestAlgorithm: .sha256, kid: kid)
+            case .ecdsa(let ec): await collection.add(ecdsa: ec.publicKey, kid: kid)
             }
             if active[key.algorithm] == nil { active[key.algorithm] = key }
         }
