@@ -26,7 +26,8 @@ func buildApplication(
         throw SigningKeyError.missingAlgorithm(algorithm, configuration.keysDirectory)
     }
     let seeding = try await Seeder(database: database, now: configuration.now).apply(seed)
-    try await SigningKeyRepository(writer: database.writer).record(keys, now: configuration.now())
+    let keyRecords = SigningKeyRepository(writer: database.writer)
+    let signingKeys = try await keyRecords.restore(folder: keys, now: configuration.now())
     let scopes = try await database.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM scope ORDER BY isStandard DESC, name") }
 
     let clients = ClientRepository(writer: database.writer)
@@ -34,7 +35,7 @@ func buildApplication(
     let audit = AuditLog(writer: database.writer)
     let authenticator = ClientAuthenticator(clients: clients, secrets: ClientSecretVerifier())
     let issuers = DialectIssuers(issuer: configuration.issuer, cognito: configuration.cognito, idcs: configuration.idcs)
-    let verifier = TokenVerifier(issuers: issuers.all, keys: keys, revocations: revocations, now: configuration.now)
+    let verifier = TokenVerifier(issuers: issuers.all, keys: signingKeys, revocations: revocations, now: configuration.now)
     let issuerPath = URLParts(configuration.issuer)?.path ?? ""
     let users = UserRepository(writer: database.writer)
     let sessions = SessionRepository(writer: database.writer)
@@ -48,7 +49,7 @@ func buildApplication(
     let metadata = ProviderMetadata(
         issuer: configuration.issuer,
         scopes: scopes,
-        signingAlgorithms: keys.algorithms,
+        signingAlgorithms: signingKeys.ring.algorithms,
         codeChallengeMethods: allowsPlainPKCE ? ["S256", "plain"] : ["S256"]
     )
     var cognitoMetadata = metadata
@@ -61,7 +62,8 @@ func buildApplication(
         cognito: configuration.cognito.map { ($0.userPoolID, cognitoMetadata) },
         issuerPath: issuerPath,
         internalURL: configuration.internalURL,
-        jwksJSON: keys.jwksJSON
+        keys: signingKeys,
+        now: configuration.now
     )
     // Created after the last step that can throw: the client must be shut down by its service.
     let hookClient = HookHTTPClient()
@@ -72,7 +74,7 @@ func buildApplication(
     )
     let issuer = TokenIssuer(
         issuers: issuers,
-        keys: keys,
+        keys: signingKeys,
         accessTokenTTL: configuration.accessTokenTTL,
         idTokenTTL: configuration.idTokenTTL,
         hooks: hooks,
@@ -131,6 +133,17 @@ func buildApplication(
     let admin = root.group("admin/v1").add(middleware: AdminAuthMiddleware(token: adminToken))
     AuditController(audit: audit).addRoutes(to: admin)
     FaultsController(injector: faults).addRoutes(to: admin)
+    KeysController(
+        rotation: KeyRotation(keys: signingKeys, repository: keyRecords, now: configuration.now),
+        repository: keyRecords,
+        longestTokenLifetime: { [writer = database.writer, configuration] in
+            let clients = try await writer.read { db in
+                try Int.fetchOne(db, sql: "SELECT MAX(MAX(COALESCE(accessTokenTTL, 0), COALESCE(idTokenTTL, 0))) FROM client") ?? 0
+            }
+            return max(clients, configuration.accessTokenTTL, configuration.idTokenTTL)
+        },
+        now: configuration.now
+    ).addRoutes(to: admin)
 
     // Browser endpoints: HTML pages and redirects.
     let security = BrowserSecurity(issuer: configuration.issuer, issuerPath: issuerPath)
@@ -182,7 +195,7 @@ func buildApplication(
         metadata: [
             "issuer": "\(configuration.issuer)",
             "database": "\(configuration.databasePath)",
-            "keys": "\(keys.keys.map { "\($0.algorithm.rawValue):\($0.kid)" }.joined(separator: ","))",
+            "keys": "\(signingKeys.ring.keys.map { "\($0.algorithm.rawValue):\($0.kid)" }.joined(separator: ","))",
             "seed": "\(seeding == .applied ? "applied" : "unchanged") (\(seed.users.count) users, \(seed.clients.count) clients)",
         ]
     )

@@ -102,26 +102,3 @@ enum FaultRequest {
         return text
     }
 }
-
-/// JSON bodies and answers of the admin API.
-enum AdminJSON {
-    /// The request body as a JSON object, or a 400/415 problem.
-    static func body(_ request: Request, context: AppRequestContext) async throws -> [String: JSONValue] {
-        guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/json") else {
-            throw AdminProblem(.unsupportedMediaType, "send a JSON object with Content-Type: application/json")
-        }
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer: buffer)) else {
-            throw AdminProblem(.badRequest, "the body is not a JSON object")
-        }
-        return object
-    }
-
-    static func response(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.encode(value)))
-        )
-    }
-}

@@ -14,7 +14,9 @@ final class DiscoveryController: Sendable {
     let issuerPath: String
     let internalURL: String?
     /// Bodies prepared once: a static document costs no encoding and no copy per request.
-    private let jwksBody: ByteBuffer
+    /// The JWKS, re-encoded only when keys change.
+    private let keys: SigningKeys
+    private let now: @Sendable () -> Date
     private let defaultDocument: ByteBuffer
     private let cognitoDocument: ByteBuffer?
     private let forwardedDocuments = Mutex<[String: ByteBuffer]>([:])
@@ -29,13 +31,15 @@ final class DiscoveryController: Sendable {
         cognito: (poolID: String, metadata: ProviderMetadata)? = nil,
         issuerPath: String,
         internalURL: String?,
-        jwksJSON: Data
+        keys: SigningKeys,
+        now: @escaping @Sendable () -> Date
     ) throws {
         self.metadata = metadata
         self.cognito = cognito
         self.issuerPath = issuerPath
         self.internalURL = internalURL
-        self.jwksBody = ByteBuffer(bytes: jwksJSON)
+        self.keys = keys
+        self.now = now
         let urls = ServerURLs.fixed(issuer: metadata.issuer, issuerPath: issuerPath, internalURL: internalURL)
         self.defaultDocument = ByteBuffer(bytes: try metadata.document(urls: urls))
         self.cognitoDocument = try cognito.map { ByteBuffer(bytes: try $0.metadata.document(urls: urls)) }
@@ -76,7 +80,7 @@ final class DiscoveryController: Sendable {
     }
 
     @Sendable func jwks(_ request: Request, context: AppRequestContext) async throws -> Response {
-        Response(status: .ok, headers: Self.jwksHeaders, body: .init(byteBuffer: self.jwksBody))
+        Response(status: .ok, headers: Self.jwksHeaders, body: .init(byteBuffer: self.keys.jwks(now: self.now())))
     }
 
     private func forwardedDocument(_ urls: ServerURLs, metadata: ProviderMetadata) throws -> ByteBuffer {

@@ -53,4 +53,16 @@ extension JSONValue {
         if case .string(let value) = self { return value }
         return nil
     }
+
+    /// The whole number, when this value is one.
+    var intValue: Int? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+
+    /// The Boolean, when this value is one.
+    var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
 }

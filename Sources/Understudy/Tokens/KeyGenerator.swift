@@ -12,10 +12,7 @@ public enum KeyGenerator {
     @discardableResult
     public static func generate(folder: String, force: Bool) throws -> [(path: String, kid: String)] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let pems = [
-            try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation,
-            P256.Signing.PrivateKey().pemRepresentation,
-        ]
+        let pems = [try Self.pem(.rs256), try Self.pem(.es256)]
         let paths = Self.fileNames.map { (folder as NSString).appendingPathComponent($0) }
         if !force, let existing = paths.first(where: FileManager.default.fileExists(atPath:)) {
             throw KeyGeneratorError.exists(existing)
@@ -28,6 +25,14 @@ public enum KeyGenerator {
             written.append((path, try SigningKey(pem: pem, source: path).kid))
         }
         return written
+    }
+
+    /// A fresh private key for `algorithm` as PKCS#8 PEM (RSA 2048 for RS256, P-256 for ES256).
+    static func pem(_ algorithm: SigningAlgorithm) throws -> String {
+        switch algorithm {
+        case .rs256: try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation
+        case .es256: P256.Signing.PrivateKey().pemRepresentation
+        }
     }
 }
 

@@ -26,9 +26,30 @@ struct KeyRing: Sendable {
         }
         self.collection = collection
         self.active = active
+        self.jwksJSON = try Self.jwksDocument(keys)
+    }
+
+    /// `{"keys":[…]}` of `keys`' public halves.
+    static func jwksDocument(_ keys: [SigningKey]) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        self.jwksJSON = try encoder.encode(["keys": keys.map(\.publicJWK)])
+        return try encoder.encode(["keys": keys.map(\.publicJWK)])
+    }
+
+    /// The same keys with `key` first among its algorithm's (so it signs), the rest in their order.
+    func promoting(_ key: SigningKey) async throws -> KeyRing {
+        let others = self.keys.filter { $0.kid != key.kid }
+        return try await KeyRing(keys: Self.ordered([key] + others))
+    }
+
+    /// The same keys without `kid`.
+    func removing(kid: String) async throws -> KeyRing {
+        try await KeyRing(keys: self.keys.filter { $0.kid != kid })
+    }
+
+    /// Groups keys by algorithm (RSA first), keeping their order within an algorithm.
+    static func ordered(_ keys: [SigningKey]) -> [SigningKey] {
+        SigningAlgorithm.allCases.flatMap { algorithm in keys.filter { $0.algorithm == algorithm } }
     }
 
     /// Loads every `*.pem` private key in `folder`: RS256 keys first, each algorithm in file-name order.
@@ -43,9 +64,7 @@ struct KeyRing: Sendable {
         }
         guard !keys.isEmpty else { throw SigningKeyError.noKeys(folder) }
         // RSA first: the default algorithm, and what API Gateway JWT authorizers accept.
-        let order = SigningAlgorithm.allCases
-        keys.sort { order.firstIndex(of: $0.algorithm)! < order.firstIndex(of: $1.algorithm)! }
-        return try await KeyRing(keys: keys)
+        return try await KeyRing(keys: Self.ordered(keys))
     }
 
     /// Algorithms with a key that can sign.

@@ -7,7 +7,7 @@ import Logging
 /// The only place that decides what claims a token carries.
 struct TokenIssuer: Sendable {
     let issuers: DialectIssuers
-    let keys: KeyRing
+    let keys: SigningKeys
     let accessTokenTTL: Int
     let idTokenTTL: Int
     let hooks: PreTokenGenerationHooks
@@ -164,7 +164,7 @@ struct TokenIssuer: Sendable {
     /// The header is written here rather than by jwt-kit, which always adds `typ: JWT`: Cognito and IDCS
     /// tokens carry only `kid` and `alg`, and RFC 9068 access tokens `typ: at+jwt`.
     func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String?) async throws -> String {
-        guard let key = self.keys.active[algorithm] else {
+        guard let key = self.keys.activeKey(for: algorithm) else {
             throw OAuthError(.serverError, "no \(algorithm.rawValue) signing key is loaded", status: .internalServerError)
         }
         var header = #"{"kid":"\#(key.kid)","alg":"\#(algorithm.rawValue)""#

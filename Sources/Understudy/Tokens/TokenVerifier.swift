@@ -6,7 +6,7 @@ import JWTKit
 struct TokenVerifier: Sendable {
     /// Every issuer this server signs as (one per dialect).
     let issuers: Set<String>
-    let keys: KeyRing
+    let keys: SigningKeys
     let revocations: RevocationRepository
     let now: @Sendable () -> Date
     /// Allowed clock skew for `iat`/`nbf` in the future, in seconds.
@@ -40,11 +40,13 @@ struct TokenVerifier: Sendable {
     /// - Parameter asHint: check only key, signature and issuer (an `id_token_hint` may have expired).
     func verify(_ token: String, asHint: Bool = false) async throws(Failure) -> Verified {
         let header = try Self.header(of: token)
-        guard let kid = header["kid"]?.stringValue, let key = self.keys.key(kid: kid) else { throw .unknownKey }
+        guard let kid = header["kid"]?.stringValue, let key = self.keys.verificationKey(kid: kid, now: self.now()) else {
+            throw .unknownKey
+        }
         guard header["alg"]?.stringValue == key.algorithm.rawValue else { throw .wrongAlgorithm }
         let claims: ClaimSet
         do {
-            claims = try await self.keys.collection.verify(token, as: ClaimSet.self)
+            claims = try await self.keys.ring.collection.verify(token, as: ClaimSet.self)
         } catch {
             throw .badSignature
         }
