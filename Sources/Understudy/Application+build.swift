@@ -28,7 +28,7 @@ func buildApplication(
     let seeding = try await Seeder(database: database, now: configuration.now).apply(seed)
     let keyRecords = SigningKeyRepository(writer: database.writer)
     let signingKeys = try await keyRecords.restore(folder: keys, now: configuration.now())
-    let scopes = try await database.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM scope ORDER BY isStandard DESC, name") }
+    let (scopes, codeChallengeMethods) = try await advertised(database)
 
     let clients = ClientRepository(writer: database.writer)
     let revocations = try RevocationRepository(writer: database.writer, now: configuration.now())
@@ -41,7 +41,6 @@ func buildApplication(
     let sessions = SessionRepository(writer: database.writer)
     let grants = GrantRepository(writer: database.writer)
     let userAuthenticator = UserAuthenticator(users: users)
-    let allowsPlainPKCE = seed.clients.contains(where: \.allowsPlainPKCE)
 
     let router = Router(context: AppRequestContext.self)
     router.get("healthz") { _, _ in HealthResponse(status: "ok") }
@@ -50,7 +49,7 @@ func buildApplication(
         issuer: configuration.issuer,
         scopes: scopes,
         signingAlgorithms: signingKeys.ring.algorithms,
-        codeChallengeMethods: allowsPlainPKCE ? ["S256", "plain"] : ["S256"]
+        codeChallengeMethods: codeChallengeMethods
     )
     var cognitoMetadata = metadata
     cognitoMetadata.issuer = issuers.cognito
@@ -133,6 +132,19 @@ func buildApplication(
     let admin = root.group("admin/v1").add(middleware: AdminAuthMiddleware(token: adminToken))
     AuditController(audit: audit).addRoutes(to: admin)
     FaultsController(injector: faults).addRoutes(to: admin)
+    let scopeRepository = ScopeRepository(writer: database.writer)
+    let catalogChanged: @Sendable () async throws -> Void = {
+        let (scopes, methods) = try await advertised(database)
+        try discovery.update(scopes: scopes, codeChallengeMethods: methods)
+    }
+    ClientsController(
+        clients: clients,
+        scopes: scopeRepository,
+        signingAlgorithms: signingKeys.ring.algorithms,
+        changed: catalogChanged,
+        now: configuration.now
+    ).addRoutes(to: admin)
+    ScopesController(scopes: scopeRepository, changed: catalogChanged).addRoutes(to: admin)
     KeysController(
         rotation: KeyRotation(keys: signingKeys, repository: keyRecords, now: configuration.now),
         repository: keyRecords,
@@ -200,6 +212,15 @@ func buildApplication(
         ]
     )
     return app
+}
+
+/// What discovery advertises from the database: every scope, and the PKCE methods clients accept.
+private func advertised(_ database: AppDatabase) async throws -> (scopes: [String], codeChallengeMethods: [String]) {
+    try await database.writer.read { db in
+        let scopes = try String.fetchAll(db, sql: "SELECT name FROM scope ORDER BY isStandard DESC, name")
+        let plain = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM client WHERE allowsPlainPKCE)") ?? false
+        return (scopes, plain ? ["S256", "plain"] : ["S256"])
+    }
 }
 
 /// The body of `GET /healthz`.

@@ -44,3 +44,11 @@ enum AdminJSON {
         )
     }
 }
+
+extension AppRequestContext {
+    /// A path parameter, percent-decoded: ids and scope names may hold `/`, sent as `%2F`.
+    func decodedParameter(_ name: String) -> String {
+        guard let raw = self.parameters.get(name) else { return "" }
+        return raw.removingPercentEncoding ?? raw
+    }
+}

@@ -52,7 +52,7 @@ struct KeysController: Sendable {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let kid = context.parameters.get("kid") ?? ""
+        let kid = context.decodedParameter("kid")
         do {
             try await self.rotation.delete(kid: kid)
         } catch KeyRotation.DeleteError.unknown {

@@ -8,18 +8,25 @@ import Synchronization
 /// Documents are encoded once and served as bytes; a request with forwarding headers gets its own variant,
 /// remembered for the next request from the same proxy.
 final class DiscoveryController: Sendable {
-    let metadata: ProviderMetadata
-    /// The impersonated Cognito pool: its id (the alias path) and metadata whose issuer is the pool's.
-    let cognito: (poolID: String, metadata: ProviderMetadata)?
+    /// What the documents say, and the documents encoded from it; replaced when scopes or clients change.
+    private struct Documents {
+        var metadata: ProviderMetadata
+        /// The impersonated Cognito pool: its id (the alias path) and metadata whose issuer is the pool's.
+        var cognito: (poolID: String, metadata: ProviderMetadata)?
+        var standard: ByteBuffer
+        var cognitoDocument: ByteBuffer?
+        /// Variants for forwarding proxies, by issuer and base URLs.
+        var forwarded: [String: ByteBuffer] = [:]
+    }
+
     let issuerPath: String
     let internalURL: String?
     /// Bodies prepared once: a static document costs no encoding and no copy per request.
     /// The JWKS, re-encoded only when keys change.
     private let keys: SigningKeys
     private let now: @Sendable () -> Date
-    private let defaultDocument: ByteBuffer
-    private let cognitoDocument: ByteBuffer?
-    private let forwardedDocuments = Mutex<[String: ByteBuffer]>([:])
+    private let documents: Mutex<Documents>
+    private let cognitoPoolID: String?
     private static let jwksHeaders: HTTPFields = [.contentType: "application/json", .cacheControl: "public, max-age=300"]
     /// The document depends on these headers; shared caches must not serve one proxy's URLs to another.
     private static let discoveryHeaders: HTTPFields = [
@@ -34,15 +41,38 @@ final class DiscoveryController: Sendable {
         keys: SigningKeys,
         now: @escaping @Sendable () -> Date
     ) throws {
-        self.metadata = metadata
-        self.cognito = cognito
         self.issuerPath = issuerPath
         self.internalURL = internalURL
         self.keys = keys
         self.now = now
+        self.cognitoPoolID = cognito?.poolID
+        self.documents = Mutex(try Self.documents(metadata, cognito: cognito, issuerPath: issuerPath, internalURL: internalURL))
+    }
+
+    /// Advertises a new set of scopes and PKCE methods from now on.
+    func update(scopes: [String], codeChallengeMethods: [String]) throws {
+        var (metadata, cognito) = self.documents.withLock { ($0.metadata, $0.cognito) }
+        metadata.scopes = scopes
+        metadata.codeChallengeMethods = codeChallengeMethods
+        cognito?.metadata.scopes = scopes
+        cognito?.metadata.codeChallengeMethods = codeChallengeMethods
+        let documents = try Self.documents(metadata, cognito: cognito, issuerPath: self.issuerPath, internalURL: self.internalURL)
+        self.documents.withLock { $0 = documents }
+    }
+
+    private static func documents(
+        _ metadata: ProviderMetadata,
+        cognito: (poolID: String, metadata: ProviderMetadata)?,
+        issuerPath: String,
+        internalURL: String?
+    ) throws -> Documents {
         let urls = ServerURLs.fixed(issuer: metadata.issuer, issuerPath: issuerPath, internalURL: internalURL)
-        self.defaultDocument = ByteBuffer(bytes: try metadata.document(urls: urls))
-        self.cognitoDocument = try cognito.map { ByteBuffer(bytes: try $0.metadata.document(urls: urls)) }
+        return Documents(
+            metadata: metadata,
+            cognito: cognito,
+            standard: ByteBuffer(bytes: try metadata.document(urls: urls)),
+            cognitoDocument: try cognito.map { ByteBuffer(bytes: try $0.metadata.document(urls: urls)) }
+        )
     }
 
     /// Mounts discovery and JWKS on `issuerRoutes` (under the issuer's path); with a path, RFC 8414 §3's
@@ -53,7 +83,7 @@ final class DiscoveryController: Sendable {
         issuerRoutes.get(".well-known/jwks.json", use: self.jwks)
         // IDCS serves its keys here.
         issuerRoutes.get("admin/v1/SigningCert/jwk", use: self.jwks)
-        if let poolID = self.cognito?.poolID {
+        if let poolID = self.cognitoPoolID {
             // What Cognito-style code derives from `iss`: `<iss>/.well-known/…` with iss = `<issuer>/<pool-id>`.
             issuerRoutes.get(RouterPath("\(poolID)/.well-known/openid-configuration"), use: self.cognitoDiscovery)
             issuerRoutes.get(RouterPath("\(poolID)/.well-known/jwks.json"), use: self.jwks)
@@ -64,18 +94,19 @@ final class DiscoveryController: Sendable {
     }
 
     @Sendable func discovery(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var body = self.defaultDocument
-        if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
-            body = try self.forwardedDocument(urls, metadata: self.metadata)
+        guard let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) else {
+            return Response(status: .ok, headers: Self.discoveryHeaders, body: .init(byteBuffer: self.documents.withLock { $0.standard }))
         }
+        let body = try self.forwardedDocument(urls) { $0.metadata }
         return Response(status: .ok, headers: Self.discoveryHeaders, body: .init(byteBuffer: body))
     }
 
     @Sendable func cognitoDiscovery(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let cognito = self.cognito, var body = self.cognitoDocument else { return Response(status: .notFound) }
-        if let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) {
-            body = try self.forwardedDocument(urls, metadata: cognito.metadata)
+        guard let standard = self.documents.withLock({ $0.cognitoDocument }) else { return Response(status: .notFound) }
+        guard let urls = ServerURLs.forwarded(request.headers, issuerPath: self.issuerPath, internalURL: self.internalURL) else {
+            return Response(status: .ok, headers: Self.discoveryHeaders, body: .init(byteBuffer: standard))
         }
+        let body = try self.forwardedDocument(urls) { $0.cognito?.metadata ?? $0.metadata }
         return Response(status: .ok, headers: Self.discoveryHeaders, body: .init(byteBuffer: body))
     }
 
@@ -83,13 +114,18 @@ final class DiscoveryController: Sendable {
         Response(status: .ok, headers: Self.jwksHeaders, body: .init(byteBuffer: self.keys.jwks(now: self.now())))
     }
 
-    private func forwardedDocument(_ urls: ServerURLs, metadata: ProviderMetadata) throws -> ByteBuffer {
-        let key = metadata.issuer + " " + urls.publicBase + " " + urls.backChannelBase
-        if let cached = self.forwardedDocuments.withLock({ $0[key] }) { return cached }
+    private func forwardedDocument(_ urls: ServerURLs, metadata pick: (Documents) -> ProviderMetadata) throws -> ByteBuffer {
+        let (metadata, cached) = self.documents.withLock { documents in
+            let metadata = pick(documents)
+            return (metadata, documents.forwarded[metadata.issuer + " " + urls.publicBase + " " + urls.backChannelBase])
+        }
+        if let cached { return cached }
         let document = ByteBuffer(bytes: try metadata.document(urls: urls))
-        self.forwardedDocuments.withLock { documents in
-            if documents.count >= 32 { documents.removeAll() }
-            documents[key] = document
+        self.documents.withLock { documents in
+            // Only if the documents were not replaced meanwhile.
+            guard pick(documents).scopes == metadata.scopes, pick(documents).codeChallengeMethods == metadata.codeChallengeMethods else { return }
+            if documents.forwarded.count >= 32 { documents.forwarded.removeAll() }
+            documents.forwarded[metadata.issuer + " " + urls.publicBase + " " + urls.backChannelBase] = document
         }
         return document
     }

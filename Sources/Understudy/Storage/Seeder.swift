@@ -68,36 +68,7 @@ struct Seeder {
             }
         }
         for entry in seed.clients {
-            let existing = try ClientRecord.fetchOne(db, key: entry.clientID)
-            let record = ClientRecord(
-                id: entry.clientID,
-                name: entry.name,
-                isPublic: entry.isPublic,
-                secretHash: entry.clientSecretHash ?? hashes.clients[entry.clientID],
-                grantTypes: entry.grantTypes,
-                defaultScopes: entry.defaultScopes,
-                audience: entry.audience,
-                dialect: entry.dialect,
-                signingAlgorithm: entry.signingAlgorithm,
-                accessTokenTTL: entry.accessTokenTTL,
-                idTokenTTL: entry.idTokenTTL,
-                allowsPlainPKCE: entry.allowsPlainPKCE,
-                preTokenGeneration: entry.preTokenGeneration,
-                createdAt: existing?.createdAt ?? now,
-                updatedAt: now
-            )
-            try record.save(db)
-            try db.execute(sql: "DELETE FROM clientScope WHERE clientID = ?", arguments: [entry.clientID])
-            try db.execute(sql: "DELETE FROM clientRedirectURI WHERE clientID = ?", arguments: [entry.clientID])
-            for scope in entry.scopes {
-                try ClientScope(clientID: entry.clientID, scopeName: scope).insert(db)
-            }
-            for uri in entry.redirectURIs.uniqued() {
-                try ClientRedirectURI(clientID: entry.clientID, uri: uri, kind: .login).insert(db)
-            }
-            for uri in entry.postLogoutRedirectURIs.uniqued() {
-                try ClientRedirectURI(clientID: entry.clientID, uri: uri, kind: .logout).insert(db)
-            }
+            try ClientRepository.write(entry, secretHash: entry.clientSecretHash ?? hashes.clients[entry.clientID], now: now, db)
         }
     }
 
