@@ -145,6 +145,7 @@ func buildApplication(
         now: configuration.now
     ).addRoutes(to: admin)
     ScopesController(scopes: scopeRepository, changed: catalogChanged).addRoutes(to: admin)
+    TokensController(clients: clients, users: users, issuer: issuer, audit: audit, now: configuration.now).addRoutes(to: admin)
     KeysController(
         rotation: KeyRotation(keys: signingKeys, repository: keyRecords, now: configuration.now),
         repository: keyRecords,

@@ -32,9 +32,19 @@ struct TokenIssuer: Sendable {
 
     /// An access token for a client acting on its own behalf (client credentials grant). A version 3 hook
     /// sees it as `TokenGeneration_ClientCredentials`.
-    func clientCredentialsToken(for client: Client, scopes: [String], clientMetadata: [String: String] = [:]) async throws -> IssuedAccessToken {
+    /// - Parameters:
+    ///   - extra: claims the admin API asked for, applied after the hook (reserved claims are not touched).
+    ///   - lifetime: the access token's lifetime, instead of the client's.
+    func clientCredentialsToken(
+        for client: Client,
+        scopes: [String],
+        clientMetadata: [String: String] = [:],
+        extra: TokenOverrides? = nil,
+        lifetime: Int? = nil
+    ) async throws -> IssuedAccessToken {
         let issuedAt = Int(self.now().timeIntervalSince1970)
         let jti = UUID().uuidString.lowercased()
+        let accessTTL = lifetime ?? self.accessTokenTTL(for: client)
         var draft = TokenDraft(
             .init(
                 dialect: client.dialect,
@@ -43,7 +53,7 @@ struct TokenIssuer: Sendable {
                 account: nil,
                 scopes: scopes,
                 issuedAt: issuedAt,
-                accessTTL: self.accessTokenTTL(for: client),
+                accessTTL: accessTTL,
                 idTTL: 0,
                 authTime: issuedAt,
                 nonce: nil,
@@ -56,10 +66,11 @@ struct TokenIssuer: Sendable {
             )
         )
         try await self.runHook(&draft, client: client, account: nil, trigger: .clientCredentials, clientMetadata: clientMetadata)
+        if let extra { _ = draft.apply(extra) }
         draft.finish()
         guard let claims = draft.access else { throw OAuthError(.serverError, "no access token was drafted", status: .internalServerError) }
         let token = try await self.sign(claims, algorithm: client.signingAlgorithm, type: draft.accessTokenType)
-        return IssuedAccessToken(token: token, jti: jti, expiresIn: self.accessTokenTTL(for: client), scopes: draft.scopes, subject: client.id)
+        return IssuedAccessToken(token: token, jti: jti, expiresIn: accessTTL, scopes: draft.scopes, subject: client.id)
     }
 
     /// What a user-facing grant asks the issuer for.
@@ -78,6 +89,10 @@ struct TokenIssuer: Sendable {
         /// The sign-in this grant descends from (Cognito's `origin_jti`); else a new one.
         var originID: String?
         var trigger: PreTokenGenerationEvent.TriggerSource = .hostedAuth
+        /// Claims the admin API asked for, applied after the hook (reserved claims are not touched).
+        var extra: TokenOverrides?
+        /// The tokens' lifetime, instead of the client's.
+        var lifetime: Int?
     }
 
     /// Tokens for a signed-in user.
@@ -95,8 +110,8 @@ struct TokenIssuer: Sendable {
         let issuedAt = Int(self.now().timeIntervalSince1970)
         let client = grant.client
         let accessJTI = grant.accessTokenID ?? UUID().uuidString.lowercased()
-        let accessTTL = self.accessTokenTTL(for: client)
-        let idTTL = client.record.idTokenTTL ?? self.idTokenTTL
+        let accessTTL = grant.lifetime ?? self.accessTokenTTL(for: client)
+        let idTTL = grant.lifetime ?? client.record.idTokenTTL ?? self.idTokenTTL
         var draft = TokenDraft(
             .init(
                 dialect: client.dialect,
@@ -118,6 +133,7 @@ struct TokenIssuer: Sendable {
             )
         )
         try await self.runHook(&draft, client: client, account: grant.account, trigger: grant.trigger, clientMetadata: [:])
+        if let extra = grant.extra { _ = draft.apply(extra) }
         draft.finish()
 
         var access: IssuedAccessToken?
