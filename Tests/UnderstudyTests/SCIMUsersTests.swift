@@ -191,6 +191,9 @@ import Testing
             #expect(plainJSON.status == .created)
             let form = try await client.scim(.post, "/scim/v2/Users", "userName=x", contentType: "application/x-www-form-urlencoded")
             #expect(form.status == .unsupportedMediaType)
+            let huge = try await client.scim(.post, "/scim/v2/Users", #"{"userName":"\#(String(repeating: "x", count: 1_100_000))"}"#)
+            #expect(huge.status == .contentTooLarge)
+            #expect(try huge.json()["status"] == .string("413"))
         }
     }
 
@@ -216,7 +219,13 @@ import Testing
             #expect(user["active"] == .bool(false))
             #expect(user["externalId"] == nil)
             #expect(user["id"] == .string(id))
-            _ = try await client.passwordToken("new.hire", "new-password")
+            // A deactivated user cannot sign in.
+            let inactive = try await client.postForm(
+                "/oauth2/token",
+                "grant_type=password&username=new.hire&password=new-password",
+                headers: [.authorization: basicAuthorization("portal", "portal-secret")]
+            )
+            #expect(try inactive.json()["error"] == .string("invalid_grant"))
 
             // PUT replaces: omitted attributes are cleared, the password is kept.
             let replaced = try await client.scim(.put, "/scim/v2/Users/\(id)", #"{"userName":"renamed","active":true}"#)
