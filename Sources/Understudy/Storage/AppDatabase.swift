@@ -184,7 +184,7 @@ public struct AppDatabase: Sendable {
                 t.add(column: "preTokenGeneration", .jsonText)
             }
         }
-        migrator.registerMigration("v4: SCIM ids, external ids and active flags") { db in
+        migrator.registerMigration("v5: SCIM group ids, external ids and active flags") { db in
             try db.alter(table: "user") { t in
                 t.add(column: "externalId", .text)
                 t.add(column: "active", .boolean).notNull().defaults(to: true)
