@@ -157,6 +157,11 @@ func buildApplication(
         },
         now: configuration.now
     ).addRoutes(to: admin)
+    // SCIM 2.0 at /scim/v2 and IDCS's /admin/v1: Users and Groups behind the admin token, Me behind the user's token.
+    let scim = SCIMRoutes(directory: DirectoryRepository(writer: database.writer, now: configuration.now), verifier: verifier, users: users)
+    for prefix in ["scim/v2", "admin/v1"] {
+        scim.addRoutes(to: root.group(RouterPath(prefix)), base: "\(configuration.issuer)/\(prefix)", adminToken: adminToken)
+    }
 
     // Browser endpoints: HTML pages and redirects.
     let security = BrowserSecurity(issuer: configuration.issuer, issuerPath: issuerPath)

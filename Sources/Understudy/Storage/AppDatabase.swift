@@ -192,6 +192,38 @@ public struct AppDatabase: Sendable {
                 t.add(column: "expiresAt", .datetime)
             }
         }
+        migrator.registerMigration("v5: SCIM group ids, external ids and active flags") { db in
+            try db.alter(table: "user") { t in
+                t.add(column: "externalId", .text)
+                t.add(column: "active", .boolean).notNull().defaults(to: true)
+                t.add(column: "formattedName", .text)
+            }
+            try db.alter(table: "userGroup") { t in
+                t.add(column: "id", .text)
+                t.add(column: "externalId", .text)
+                t.add(column: "createdAt", .datetime)
+                t.add(column: "updatedAt", .datetime)
+            }
+            // Groups made by any path (seed, CLI, SCIM) get a random version 4 UUID as their SCIM id and
+            // timestamps, unless the insert sets them; existing groups get theirs here.
+            let uuid = """
+                lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || \
+                substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))
+                """
+            let timestamp = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+            try db.execute(sql: "UPDATE userGroup SET id = \(uuid), createdAt = \(timestamp), updatedAt = \(timestamp)")
+            try db.create(index: "userGroup_id", on: "userGroup", columns: ["id"], options: .unique)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER userGroup_scimDefaults AFTER INSERT ON userGroup WHEN NEW.id IS NULL OR NEW.createdAt IS NULL
+                    BEGIN
+                        UPDATE userGroup SET id = COALESCE(NEW.id, \(uuid)), createdAt = COALESCE(NEW.createdAt, \(timestamp)),
+                            updatedAt = COALESCE(NEW.updatedAt, \(timestamp))
+                        WHERE rowid = NEW.rowid;
+                    END
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -28,9 +28,14 @@ struct UserRepository: Sendable {
     /// Every user who can sign in with a password, by username (the login page's picker).
     func all() async throws -> [Account] {
         try await self.writer.read { db in
-            let users = try User.filter(sql: "passwordHash IS NOT NULL").order(User.Columns.username).fetchAll(db)
+            let users = try User.filter(sql: "passwordHash IS NOT NULL AND active").order(User.Columns.username).fetchAll(db)
             return try users.map { Account(user: $0, groups: try Self.groups(db, userID: $0.id)) }
         }
+    }
+
+    /// False for a user a SCIM client deactivated (`active: false`) or deleted: they cannot sign in.
+    func isActive(id: String) async throws -> Bool {
+        try await self.writer.read { db in try Bool.fetchOne(db, sql: "SELECT active FROM user WHERE id = ?", arguments: [id]) ?? false }
     }
 
     static func groups(_ db: Database, userID: String) throws -> [String] {
