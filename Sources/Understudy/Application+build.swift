@@ -146,6 +146,12 @@ func buildApplication(
     ).addRoutes(to: admin)
     ScopesController(scopes: scopeRepository, changed: catalogChanged).addRoutes(to: admin)
     TokensController(clients: clients, users: users, issuer: issuer, audit: audit, now: configuration.now).addRoutes(to: admin)
+    ResetController(
+        reset: SeedReset(seeder: Seeder(database: database, now: configuration.now), seed: seed),
+        clients: clients,
+        faults: faults,
+        changed: catalogChanged
+    ).addRoutes(to: admin)
     KeysController(
         rotation: KeyRotation(keys: signingKeys, repository: keyRecords, now: configuration.now),
         repository: keyRecords,

@@ -6,7 +6,7 @@ import GRDB
 ///
 /// A fingerprint of the applied seed is stored; starting again with the same seed skips the work (and the
 /// bcrypt hashing), so runtime changes made through the admin API survive restarts with an unchanged seed.
-struct Seeder {
+struct Seeder: Sendable {
     let database: AppDatabase
     let now: @Sendable () -> Date
 
@@ -34,7 +34,7 @@ struct Seeder {
         return .applied
     }
 
-    private func write(_ seed: SeedFile, hashes: Hashes, now: Date, _ db: Database) throws {
+    func write(_ seed: SeedFile, hashes: Hashes, now: Date, _ db: Database) throws {
         for group in seed.groups {
             try UserGroup(name: group.name, description: group.description).upsert(db)
         }
@@ -72,13 +72,13 @@ struct Seeder {
         }
     }
 
-    struct Hashes {
+    struct Hashes: Sendable {
         var users: [String: String] = [:]
         var clients: [String: String] = [:]
     }
 
     /// bcrypt-hashes every plaintext password and secret, in parallel, before the write transaction.
-    private func hashSecrets(_ seed: SeedFile) async throws -> Hashes {
+    func hashSecrets(_ seed: SeedFile) async throws -> Hashes {
         enum Owner {
             case user(String)
             case client(String)
