@@ -66,21 +66,7 @@ func buildApplication(
     )
     // Created after the last step that can throw: the client must be shut down by its service.
     let hookClient = HookHTTPClient()
-    let hooks = PreTokenGenerationHooks(
-        global: configuration.preTokenGeneration ?? seed.hooks.preTokenGeneration,
-        cognito: configuration.cognito ?? CognitoSettings(),
-        httpClient: hookClient.client
-    )
-    let issuer = TokenIssuer(
-        issuers: issuers,
-        keys: signingKeys,
-        accessTokenTTL: configuration.accessTokenTTL,
-        idTokenTTL: configuration.idTokenTTL,
-        hooks: hooks,
-        baseURL: configuration.issuer,
-        idcsTenant: configuration.idcs.tenant,
-        now: configuration.now
-    )
+    let issuer = TokenIssuer(configuration: configuration, seed: seed, keys: signingKeys, hookClient: hookClient)
     let cors = CORSMiddleware<AppRequestContext>(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .options])
     discovery.addRoutes(to: root.group().add(middleware: cors), root: router.group().add(middleware: cors))
     // Back-channel endpoints: open to browsers of any origin (bearer tokens, no cookies), OAuth JSON errors.
@@ -145,7 +131,8 @@ func buildApplication(
         now: configuration.now
     ).addRoutes(to: admin)
     ScopesController(scopes: scopeRepository, changed: catalogChanged).addRoutes(to: admin)
-    TokensController(clients: clients, users: users, issuer: issuer, audit: audit, now: configuration.now).addRoutes(to: admin)
+    TokensController(minter: TokenMint(clients: clients, users: users, issuer: issuer, audit: audit, now: configuration.now))
+        .addRoutes(to: admin)
     ResetController(
         reset: SeedReset(seeder: Seeder(database: database, now: configuration.now), seed: seed),
         clients: clients,

@@ -18,6 +18,9 @@ struct UnderstudyCommand: AsyncParsableCommand {
         commandName: "understudy",
         abstract: "A mock OpenID Connect provider for tests, standing in for AWS Cognito and Oracle IDCS.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, HealthCommand.self, KeysCommand.self, SeedCommand.self]
+        subcommands: [
+            ServeCommand.self, HealthCommand.self, KeysCommand.self, SeedCommand.self, UsersCommand.self, ClientsCommand.self, TokenCommand.self,
+            AuditCommand.self,
+        ]
     )
 }

@@ -33,7 +33,7 @@ struct BrowserSession: Sendable {
 
     static func current(_ request: Request, sessions: SessionRepository, users: UserRepository, now: Date) async throws -> BrowserSession? {
         guard let token = BrowserSecurity.sessionToken(request), let session = try await sessions.find(token: token, now: now),
-            let account = try await users.find(id: session.userID)
+            let account = try await users.find(id: session.userID), account.active
         else { return nil }
         return BrowserSession(session: session, account: account)
     }

@@ -26,6 +26,7 @@ extension TokenController {
             throw OAuthError(.invalidGrant, "code_verifier was sent but the authorization request had no code_challenge")
         }
         guard let account = try await self.users.find(id: code.userID) else { throw OAuthError(.invalidGrant, "the user no longer exists") }
+        guard account.active else { throw OAuthError(.invalidGrant, "the user is disabled") }
 
         let plan = IssuePlan(client: client, issuer: self.issuer, now: now)
         // Sign (and run the hook) before spending the code: a failing hook leaves the code usable, and the
@@ -91,6 +92,8 @@ extension TokenController {
             scopes = narrowed
         }
         guard let account = try await self.users.find(id: existing.userID) else { throw OAuthError(.invalidGrant, "the user no longer exists") }
+        // Cognito answers a disabled user's refresh with NotAuthorizedException ("User is disabled").
+        guard account.active else { throw OAuthError(.invalidGrant, "the user is disabled") }
 
         // Sign first; the rotation below decides atomically whether these tokens are handed out.
         let plan = IssuePlan(client: client, issuer: self.issuer, now: now)

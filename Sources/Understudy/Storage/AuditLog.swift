@@ -63,6 +63,8 @@ final class AuditLog: Service, Sendable {
         var outcome: AuditEvent.Outcome?
         var action: String?
         var since: Date?
+        /// Only events after this one (`audit tail --follow`).
+        var afterID: Int64?
         var limit = 100
     }
 
@@ -76,6 +78,7 @@ final class AuditLog: Service, Sendable {
             if let outcome = filter.outcome { request = request.filter(Column("outcome") == outcome.rawValue) }
             if let action = filter.action { request = request.filter(Column("action") == action) }
             if let since = filter.since { request = request.filter(Column("time") >= DatabaseTimestamp.string(since)) }
+            if let afterID = filter.afterID { request = request.filter(Column("id") > afterID) }
             return try request.fetchAll(db)
         }
     }

@@ -9,20 +9,27 @@ struct UserRepository: Sendable {
     struct Account: Sendable, Equatable {
         var user: User
         var groups: [String]
+        /// False once a SCIM client deactivated the user: no sign-in, no new tokens from earlier grants.
+        var active = true
     }
 
     func find(username: String) async throws -> Account? {
         try await self.writer.read { db in
             guard let user = try User.filter(User.Columns.username == username).fetchOne(db) else { return nil }
-            return Account(user: user, groups: try Self.groups(db, userID: user.id))
+            return try Self.account(db, user)
         }
     }
 
     func find(id: String) async throws -> Account? {
         try await self.writer.read { db in
             guard let user = try User.fetchOne(db, key: id) else { return nil }
-            return Account(user: user, groups: try Self.groups(db, userID: user.id))
+            return try Self.account(db, user)
         }
+    }
+
+    private static func account(_ db: Database, _ user: User) throws -> Account {
+        let active = try Bool.fetchOne(db, sql: "SELECT active FROM user WHERE id = ?", arguments: [user.id]) ?? false
+        return Account(user: user, groups: try Self.groups(db, userID: user.id), active: active)
     }
 
     /// Every user who can sign in with a password, by username (the login page's picker).

@@ -192,3 +192,23 @@ struct TokenIssuer: Sendable {
         return signingInput + "." + Base64URL.encode(signature)
     }
 }
+
+extension TokenIssuer {
+    /// The issuer a server with `configuration` and `seed` signs with.
+    init(configuration: ServerConfiguration, seed: SeedFile, keys: SigningKeys, hookClient: HookHTTPClient) {
+        self.init(
+            issuers: DialectIssuers(issuer: configuration.issuer, cognito: configuration.cognito, idcs: configuration.idcs),
+            keys: keys,
+            accessTokenTTL: configuration.accessTokenTTL,
+            idTokenTTL: configuration.idTokenTTL,
+            hooks: PreTokenGenerationHooks(
+                global: configuration.preTokenGeneration ?? seed.hooks.preTokenGeneration,
+                cognito: configuration.cognito ?? CognitoSettings(),
+                httpClient: hookClient.client
+            ),
+            baseURL: configuration.issuer,
+            idcsTenant: configuration.idcs.tenant,
+            now: configuration.now
+        )
+    }
+}
