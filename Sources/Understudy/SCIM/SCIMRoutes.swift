@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// The SCIM 2.0 API under one prefix (`/scim/v2`, or IDCS's `/admin/v1`): Users and Groups behind the admin
-/// token, Me behind the user's own access token, every error in the SCIM format.
+/// token, Me behind the user's own access token, SCIM's discovery open, every error in the SCIM format.
 struct SCIMRoutes: Sendable {
     let directory: DirectoryRepository
     let verifier: TokenVerifier
@@ -15,5 +15,6 @@ struct SCIMRoutes: Sendable {
         SCIMUsersController(directory: self.directory, urls: urls).addRoutes(to: admin)
         SCIMGroupsController(directory: self.directory, urls: urls).addRoutes(to: admin)
         SCIMMeController(verifier: self.verifier, users: self.users, directory: self.directory, urls: urls).addRoutes(to: errors)
+        SCIMDiscoveryController(urls: urls).addRoutes(to: errors)
     }
 }
