@@ -92,7 +92,7 @@ func buildApplication(
         refreshTokenTTL: configuration.refreshTokenTTL,
         now: configuration.now
     ).addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .token)))
-    IntrospectionController(authenticator: authenticator, verifier: verifier, grants: grants, now: configuration.now)
+    IntrospectionController(authenticator: authenticator, verifier: verifier, grants: grants, users: users, now: configuration.now)
         .addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .introspect)))
     RevocationController(
         authenticator: authenticator,
@@ -115,13 +115,17 @@ func buildApplication(
             metadata: ["admin_token": "\(adminToken)"]
         )
     }
-    let admin = root.group("admin/v1").add(middleware: AdminAuthMiddleware(token: adminToken))
+    let admin = root.group("admin/v1").add(middleware: AdminErrorMiddleware()).add(middleware: AdminAuthMiddleware(token: adminToken))
     AuditController(audit: audit).addRoutes(to: admin)
     FaultsController(injector: faults).addRoutes(to: admin)
     let scopeRepository = ScopeRepository(writer: database.writer)
+    // One refresh at a time, so an older read is never installed after a newer one.
+    let discoveryRefreshes = SerialQueue()
     let catalogChanged: @Sendable () async throws -> Void = {
-        let (scopes, methods) = try await advertised(database)
-        try discovery.update(scopes: scopes, codeChallengeMethods: methods)
+        try await discoveryRefreshes.run {
+            let (scopes, methods) = try await advertised(database)
+            try discovery.update(scopes: scopes, codeChallengeMethods: methods)
+        }
     }
     ClientsController(
         clients: clients,
@@ -131,8 +135,10 @@ func buildApplication(
         now: configuration.now
     ).addRoutes(to: admin)
     ScopesController(scopes: scopeRepository, changed: catalogChanged).addRoutes(to: admin)
-    TokensController(minter: TokenMint(clients: clients, users: users, issuer: issuer, audit: audit, now: configuration.now))
-        .addRoutes(to: admin)
+    let mintedHorizon = ExpiryHorizon()
+    TokensController(
+        minter: TokenMint(clients: clients, users: users, issuer: issuer, audit: audit, horizon: mintedHorizon, now: configuration.now)
+    ).addRoutes(to: admin)
     ResetController(
         reset: SeedReset(seeder: Seeder(database: database, now: configuration.now), seed: seed),
         clients: clients,
@@ -142,11 +148,12 @@ func buildApplication(
     KeysController(
         rotation: KeyRotation(keys: signingKeys, repository: keyRecords, now: configuration.now),
         repository: keyRecords,
-        longestTokenLifetime: { [writer = database.writer, configuration] in
+        longestTokenLifetime: { [writer = database.writer, configuration, mintedHorizon] in
             let clients = try await writer.read { db in
                 try Int.fetchOne(db, sql: "SELECT MAX(MAX(COALESCE(accessTokenTTL, 0), COALESCE(idTokenTTL, 0))) FROM client") ?? 0
             }
-            return max(clients, configuration.accessTokenTTL, configuration.idTokenTTL)
+            let minted = mintedHorizon.seconds(after: configuration.now())
+            return max(clients, configuration.accessTokenTTL, configuration.idTokenTTL, minted)
         },
         now: configuration.now
     ).addRoutes(to: admin)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Understudy
 
 /// `understudy audit tail`: the audit log's latest events, and with `--follow` the ones that come.
@@ -7,7 +8,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the latest events, oldest first.")
-        @Option(name: [.short, .customLong("lines")], help: "How many events.") var count = 20
+        @Option(name: [.customShort("n"), .customLong("lines")], help: "How many events.") var count = 20
         @Flag(help: "Keep printing new events as the server writes them (Ctrl-C to stop).") var follow = false
         @Option(help: "Only this client's events.") var clientID: String?
         @Option(help: "Only this subject's events.") var subject: String?
@@ -38,6 +39,8 @@ struct AuditCommand: AsyncParsableCommand {
                     }
                     first = false
                     if last == nil { last = 0 }
+                    // A pipe buffers stdout: each poll's lines go out now, not when the buffer fills.
+                    fflush(nil)
                     if self.follow { try await Task.sleep(for: .milliseconds(500)) }
                 } while self.follow
             }

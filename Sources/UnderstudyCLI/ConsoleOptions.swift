@@ -45,3 +45,12 @@ struct ConsoleOptions: ParsableArguments {
         }
     }
 }
+
+/// A mistake in a command's arguments found while running it: printed as one `Error:` line, without usage.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -17,15 +17,21 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Lifetime in seconds, instead of the client's.") var expiresIn: Int?
         @OptionGroup var options: ConsoleOptions
 
-        func run() async throws {
+        /// `--claim name=value` pairs; a value that is JSON (`3`, `true`, `["a"]`) is read as JSON.
+        func claims() throws -> [String: JSONValue] {
             var claims: [String: JSONValue] = [:]
             for item in self.claim {
                 guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                    throw ValidationError("--claim takes name=value, not '\(item)'")
+                    throw CommandError("--claim takes name=value, not '\(item)'")
                 }
                 let text = String(item[item.index(after: equals)...])
                 claims[String(item[..<equals])] = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
             }
+            return claims
+        }
+
+        func run() async throws {
+            let claims = try self.claims()
             let response = try await self.options.withConsole { console in
                 try await console.mintToken(clientID: self.client, user: self.user, scope: self.scope, claims: claims, lifetime: self.expiresIn)
             }

@@ -54,7 +54,11 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await self.options.withConsole { try await $0.setPassword(username: self.username, password: self.password) }
-            print("password of \(self.username) changed")
+            if self.options.json {
+                try Output.json(.object(["username": .string(self.username), "password_changed": .bool(true)]))
+            } else {
+                print("password of \(self.username) changed")
+            }
         }
     }
 

@@ -156,4 +156,69 @@ import Testing
             #expect(try await Self.kids(client).first == newKID)
         }
     }
+
+    @Test func concurrentRotationsLeaveOneActiveKeyPerAlgorithmAndEveryRetiredOnePublished() async throws {
+        try await makeApp { $0.adminToken = AdminTests.adminToken }.test(.router) { client in
+            let kidsBefore = try await Self.kids(client)
+            let rotated = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let response = try await AdminTests.postJSON(client, "/admin/v1/keys/rotate", #"{"algorithm":"RS256"}"#)
+                        guard case .array(let entries)? = try response.json()["rotated"], case .object(let entry)? = entries.first,
+                            let kid = entry["kid"]?.stringValue
+                        else { throw TestFailure("rotation failed: \(String(buffer: response.body))") }
+                        return kid
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let listed = try await Self.keyList(client)
+            let active = listed.filter { $0["status"] == .string("active") && $0["alg"] == .string("RS256") }
+            #expect(active.count == 1)
+            let kids = try await Self.kids(client)
+            // Every key ever active is still published (grace), and the newest one signs.
+            #expect(Set(rotated + kidsBefore).isSubset(of: Set(kids)))
+            let token = try await client.clientCredentialsToken()
+            #expect(try TokenVerifier.header(of: token)["kid"]?.stringValue == active.first?["kid"]?.stringValue)
+            #expect(try TokenVerifier.header(of: token)["kid"]?.stringValue == kids.first)
+        }
+    }
+
+    @Test func aMintedTokensLifetimeStretchesTheDefaultGrace() async throws {
+        try await makeApp { $0.adminToken = AdminTests.adminToken }.test(.router) { client in
+            let minted = try await AdminTests.postJSON(client, "/admin/v1/tokens", #"{"client_id":"svc","expires_in":86400}"#)
+            #expect(minted.status == .ok)
+            let rotate = try await AdminTests.postJSON(client, "/admin/v1/keys/rotate", #"{"algorithm":"RS256"}"#)
+            guard case .array(let rotated)? = try rotate.json()["rotated"], case .object(let entry)? = rotated.first else {
+                throw TestFailure("no rotation")
+            }
+            #expect(entry["grace_seconds"] == .int(86400))
+        }
+    }
+
+    @Test func anExpiredKeyCanBeDeletedAfterARestart() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("understudy.db").path
+        let clock = TestClock(testNow)
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.adminToken = AdminTests.adminToken
+            $0.now = clock.now
+        }
+        let oldKID = try await makeApp(database: try AppDatabase.file(path: path), configure).test(.router) { client in
+            let token = try await client.clientCredentialsToken()
+            let rotate = try await AdminTests.postJSON(client, "/admin/v1/keys/rotate", #"{"algorithm":"RS256","grace_seconds":10}"#)
+            #expect(rotate.status == .created)
+            return try #require(try TokenVerifier.header(of: token)["kid"]?.stringValue)
+        }
+        clock.advance(by: 11)
+        try await makeApp(database: try AppDatabase.file(path: path), configure).test(.router) { client in
+            let before = try await Self.keyList(client)
+            let deleted = try await client.execute(uri: "/admin/v1/keys/\(oldKID)", method: .delete, headers: Self.admin)
+            let after = try await Self.keyList(client)
+            #expect(before.first { $0["kid"]?.stringValue == oldKID }?["status"] == .string("expired"))
+            #expect(deleted.status == .noContent)
+            #expect(after.allSatisfy { $0["kid"]?.stringValue != oldKID })
+        }
+    }
 }

@@ -18,7 +18,7 @@ import Testing
         #expect(first.keys.map(\.algorithm) == [.rs256, .es256])
         #expect(first.active[.rs256]?.publicJWK.n != nil)
         #expect(first.active[.es256]?.publicJWK.crv == "P-256")
-        let jwks = String(decoding: first.jwksJSON, as: UTF8.self)
+        let jwks = String(decoding: try KeyRing.jwksDocument(first.keys), as: UTF8.self)
         #expect(!jwks.contains("\"d\""))
     }
 

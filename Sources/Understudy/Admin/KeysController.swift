@@ -7,7 +7,8 @@ import Hummingbird
 struct KeysController: Sendable {
     let rotation: KeyRotation
     let repository: SigningKeyRepository
-    /// The longest token lifetime any client has: the default grace period, so no token outlives its key.
+    /// The longest lifetime a token can have left (any client's, the server's, minted ones'): the default
+    /// grace period, so no token outlives its key.
     let longestTokenLifetime: @Sendable () async throws -> Int
     let now: @Sendable () -> Date
 

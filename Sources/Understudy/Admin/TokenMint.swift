@@ -9,6 +9,8 @@ struct TokenMint: Sendable {
     let users: UserRepository
     let issuer: TokenIssuer
     let audit: AuditLog
+    /// Where minted lifetimes are noted for key rotation's default grace period.
+    var horizon = ExpiryHorizon()
     let now: @Sendable () -> Date
 
     /// What to mint.
@@ -35,7 +37,8 @@ struct TokenMint: Sendable {
         if let name = order.user {
             account = try await self.users.find(username: name)
             if account == nil { account = try await self.users.find(id: name) }
-            guard account != nil else { throw AdminProblem(.badRequest, "user: no user '\(name.prefix(100))'") }
+            guard let found = account else { throw AdminProblem(.badRequest, "user: no user '\(name.prefix(100))'") }
+            guard found.active else { throw AdminProblem(.badRequest, "user: '\(name.prefix(100))' is disabled") }
         }
         let scopes: [String]
         do {
@@ -85,6 +88,7 @@ struct TokenMint: Sendable {
                 jti: jti
             )
         )
+        self.horizon.extend(to: self.now().addingTimeInterval(TimeInterval(response.expiresIn)))
         var members = response.json
         if members["scope"] == .string("") { members["scope"] = nil }
         return members

@@ -77,7 +77,7 @@ struct LoginController: Sendable {
         let account: UserRepository.Account
         if let picked = values["pick"] {
             guard self.settings.userPicker else { throw self.disabled("The user picker is turned off on this server.") }
-            guard let found = try await self.users.find(username: picked), found.user.passwordHash != nil else {
+            guard let found = try await self.users.find(username: picked), found.user.passwordHash != nil, found.active else {
                 return try await self.page(for: authorization, request: request, username: nil, error: "There is no user '\(picked.prefix(100))'.")
             }
             account = found

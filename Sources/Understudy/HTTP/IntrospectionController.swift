@@ -7,6 +7,7 @@ struct IntrospectionController: Sendable {
     let authenticator: ClientAuthenticator
     let verifier: TokenVerifier
     let grants: GrantRepository
+    let users: UserRepository
     let now: @Sendable () -> Date
 
     /// The path and its IDCS alias.
@@ -21,13 +22,20 @@ struct IntrospectionController: Sendable {
         let caller = try await self.authenticator.authenticate(request, form: form, requireSecret: true)
         guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
         if !token.contains("."), let refresh = try await self.grants.findRefreshToken(token) {
-            return TokenController.noStoreJSON(self.response(for: refresh, caller: caller.client))
+            let active = try await self.users.find(id: refresh.userID)?.active ?? false
+            return TokenController.noStoreJSON(active ? self.response(for: refresh, caller: caller.client) : ["active": .bool(false)])
         }
         let verified: TokenVerifier.Verified
         do {
             verified = try await self.verifier.verify(token)
         } catch {
             context.logger.debug("introspection: inactive", metadata: ["oauth.client_id": "\(caller.client.id)", "reason": "\(error)"])
+            return TokenController.noStoreJSON(["active": .bool(false)])
+        }
+        // A disabled user's tokens are inactive, as Cognito revokes them.
+        if let account = try await DialectUserInfo.account(for: verified.claims, dialect: TokenKind.dialect(of: verified), users: self.users),
+            !account.active
+        {
             return TokenController.noStoreJSON(["active": .bool(false)])
         }
         return TokenController.noStoreJSON(Self.response(for: verified))

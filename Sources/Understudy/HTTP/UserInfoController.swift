@@ -41,6 +41,8 @@ struct UserInfoController: Sendable {
         guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: self.users) else {
             throw Self.challenge(.invalidToken, "the token carries no user", status: .unauthorized)
         }
+        // As Cognito revokes a disabled user's access tokens.
+        guard account.active else { throw Self.challenge(.invalidToken, "the user is disabled", status: .unauthorized) }
         let scopes = (verified.claims.string("scope") ?? "").split(separator: " ").map(String.init)
         guard scopes.contains(StandardScope.openid) else {
             throw Self.challenge(.insufficientScope, "the token was not granted the openid scope", status: .forbidden, scope: "openid")

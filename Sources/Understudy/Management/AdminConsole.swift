@@ -14,23 +14,22 @@ public final class AdminConsole: Sendable {
     let clients: ClientRepository
     let scopes: ScopeRepository
     let audit: AuditLog
-    let minter: TokenMint
-    let signingAlgorithms: [SigningAlgorithm]
+    let configuration: ServerConfiguration
+    let seed: SeedFile
     let hookClient: HookHTTPClient
     let now: @Sendable () -> Date
 
-    /// Opens the configured database and applies the seed as `serve` would at start (nothing is written
-    /// when the database already holds this seed).
+    /// Opens the configured database. A database that was never seeded gets the seed, as `serve` would
+    /// give it; one that was is left as the server keeps it (the server applies a changed seed when it starts).
     public static func open(configuration: ServerConfiguration) async throws -> AdminConsole {
         let seed = try SeedLoader.load(paths: configuration.seedPaths)
         let database = configuration.databasePath == ":memory:" ? try AppDatabase.inMemory() : try AppDatabase.file(path: configuration.databasePath)
-        let folder = try await KeyRing.load(folder: configuration.keysDirectory)
-        try await Seeder(database: database, now: configuration.now).apply(seed)
-        let keys = try await SigningKeyRepository(writer: database.writer).restore(folder: folder, now: configuration.now())
-        return AdminConsole(configuration: configuration, seed: seed, database: database, keys: keys)
+        let seeded = try await database.writer.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM seedState)") ?? false }
+        if !seeded { try await Seeder(database: database, now: configuration.now).apply(seed) }
+        return AdminConsole(configuration: configuration, seed: seed, database: database)
     }
 
-    private init(configuration: ServerConfiguration, seed: SeedFile, database: AppDatabase, keys: SigningKeys) {
+    private init(configuration: ServerConfiguration, seed: SeedFile, database: AppDatabase) {
         self.database = database
         self.now = configuration.now
         self.directory = DirectoryRepository(writer: database.writer, now: configuration.now)
@@ -38,10 +37,15 @@ public final class AdminConsole: Sendable {
         self.clients = ClientRepository(writer: database.writer)
         self.scopes = ScopeRepository(writer: database.writer)
         self.audit = AuditLog(writer: database.writer)
-        self.signingAlgorithms = keys.ring.algorithms
+        self.configuration = configuration
+        self.seed = seed
         self.hookClient = HookHTTPClient()
-        let issuer = TokenIssuer(configuration: configuration, seed: seed, keys: keys, hookClient: self.hookClient)
-        self.minter = TokenMint(clients: self.clients, users: self.users, issuer: issuer, audit: self.audit, now: configuration.now)
+    }
+
+    /// The server's signing keys as it would load them: the keys folder and the keys rotated in, read only.
+    private func signingKeys() async throws -> SigningKeys {
+        let folder = try await KeyRing.load(folder: self.configuration.keysDirectory)
+        return try await SigningKeyRepository(writer: self.database.writer).restore(folder: folder, now: self.now(), persist: false)
     }
 
     /// Writes pending audit events and closes the hook client. Call once, when done.
@@ -88,11 +92,10 @@ public final class AdminConsole: Sendable {
         )
         let created: DirectoryRepository.UserEntry
         do {
-            created = try await self.directory.createUser(.init(user: user))
+            created = try await self.directory.createUser(.init(user: user), groups: groups)
         } catch DirectoryRepository.WriteError.nameTaken {
             throw ConsoleError("a user named '\(username)' exists")
         }
-        if !groups.isEmpty { _ = try await self.changeGroups(username: username, add: groups, remove: []) }
         return try await self.user(named: created.user.username)
     }
 
@@ -137,8 +140,9 @@ public final class AdminConsole: Sendable {
     public func addClient(_ members: [String: JSONValue]) async throws -> JSONValue {
         let (entry, generated): (SeedFile.Client, String?)
         let known = try await self.scopes.names()
+        let algorithms = try await self.signingKeys().ring.algorithms
         do {
-            (entry, generated) = try ClientRequest.parse(members, knownScopes: known, signingAlgorithms: self.signingAlgorithms)
+            (entry, generated) = try ClientRequest.parse(members, knownScopes: known, signingAlgorithms: algorithms)
         } catch let problem {
             throw ConsoleError(problem.detail)
         }
@@ -171,8 +175,10 @@ public final class AdminConsole: Sendable {
         order.scope = scope
         order.claims = claims
         order.lifetime = lifetime
+        let issuer = TokenIssuer(configuration: self.configuration, seed: self.seed, keys: try await self.signingKeys(), hookClient: self.hookClient)
+        let minter = TokenMint(clients: self.clients, users: self.users, issuer: issuer, audit: self.audit, now: self.now)
         do {
-            return .object(try await self.minter.mint(order))
+            return .object(try await minter.mint(order))
         } catch let problem as AdminProblem {
             throw ConsoleError(problem.detail)
         }

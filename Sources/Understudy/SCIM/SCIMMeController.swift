@@ -29,7 +29,7 @@ struct SCIMMeController: Sendable {
             throw UserInfoController.challenge(.invalidToken, "the token is not an access token", status: .unauthorized)
         }
         let dialect = TokenKind.dialect(of: verified)
-        guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: self.users),
+        guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: self.users), account.active,
             let entry = try await self.directory.user(id: account.user.id)
         else {
             throw UserInfoController.challenge(.invalidToken, "the token carries no user", status: .unauthorized)

@@ -8,7 +8,7 @@ struct UserAuthenticator: Sendable {
     /// The account, or nil when the username or password is wrong.
     func authenticate(username: String, password: String) async throws -> UserRepository.Account? {
         let account = try await self.users.find(username: username)
-        guard let account, let hash = account.user.passwordHash, try await self.users.isActive(id: account.user.id) else {
+        guard let account, let hash = account.user.passwordHash, account.active else {
             _ = try await PasswordHasher.verify(password, hash: PasswordHasher.decoyHash)
             return nil
         }

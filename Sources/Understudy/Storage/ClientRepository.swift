@@ -5,7 +5,9 @@ import Synchronization
 /// Reads clients with their scopes and redirect URIs, cached in memory until a write invalidates them.
 final class ClientRepository: Sendable {
     let writer: any DatabaseWriter
-    private let cache = Mutex<[String: Client]>([:])
+    /// Clients read since the last write, and how many writes there have been: a read that overlapped a
+    /// write is not cached, so no stale client outlives the write that changed it.
+    private let cache = Mutex<(generation: Int, clients: [String: Client])>((0, [:]))
 
     init(writer: any DatabaseWriter) {
         self.writer = writer
@@ -13,9 +15,12 @@ final class ClientRepository: Sendable {
 
     /// The client with `id`, or nil.
     func find(id: String) async throws -> Client? {
-        if let cached = self.cache.withLock({ $0[id] }) { return cached }
+        let (generation, cached) = self.cache.withLock { ($0.generation, $0.clients[id]) }
+        if let cached { return cached }
         guard let client = try await self.writer.read({ db in try Self.fetch(db, id: id) }) else { return nil }
-        self.cache.withLock { $0[id] = client }
+        self.cache.withLock { cache in
+            if cache.generation == generation { cache.clients[id] = client }
+        }
         return client
     }
 
@@ -28,7 +33,10 @@ final class ClientRepository: Sendable {
 
     /// Forgets cached clients; call after any change to clients, their scopes or redirect URIs.
     func invalidate() {
-        self.cache.withLock { $0.removeAll() }
+        self.cache.withLock { cache in
+            cache.generation += 1
+            cache.clients.removeAll()
+        }
     }
 
     /// Adds a client; `alreadyExists` when the id is taken.

@@ -56,7 +56,9 @@ struct DirectoryRepository: Sendable {
     }
 
     /// Inserts `entry` (its id must be new).
-    func createUser(_ entry: UserEntry) async throws -> UserEntry {
+    /// - Parameter groups: names of groups the user joins, in the same transaction (`unknownMember` names a
+    ///   group that does not exist).
+    func createUser(_ entry: UserEntry, groups: [String] = []) async throws -> UserEntry {
         let now = self.now()
         return try await self.writer.write { db in
             var entry = entry
@@ -65,6 +67,11 @@ struct DirectoryRepository: Sendable {
             try Self.checkUserName(db, entry.user.username, excluding: nil)
             try entry.user.insert(db)
             try Self.saveExtras(db, entry)
+            for group in groups.uniqued() {
+                guard try UserGroup.fetchOne(db, key: group) != nil else { throw WriteError.unknownMember(group) }
+                try GroupMembership(userID: entry.user.id, groupName: group).insert(db)
+                try Self.touchGroup(db, name: group, now: now)
+            }
             return try Self.users(db, id: entry.user.id)[0]
         }
     }

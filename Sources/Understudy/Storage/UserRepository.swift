@@ -40,11 +40,6 @@ struct UserRepository: Sendable {
         }
     }
 
-    /// False for a user a SCIM client deactivated (`active: false`) or deleted: they cannot sign in.
-    func isActive(id: String) async throws -> Bool {
-        try await self.writer.read { db in try Bool.fetchOne(db, sql: "SELECT active FROM user WHERE id = ?", arguments: [id]) ?? false }
-    }
-
     static func groups(_ db: Database, userID: String) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT groupName FROM groupMembership WHERE userID = ? ORDER BY groupName", arguments: [userID])
     }

@@ -59,10 +59,4 @@ extension JSONValue {
         if case .int(let value) = self { return value }
         return nil
     }
-
-    /// The Boolean, when this value is one.
-    var boolValue: Bool? {
-        if case .bool(let value) = self { return value }
-        return nil
-    }
 }

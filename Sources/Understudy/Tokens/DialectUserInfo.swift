@@ -14,8 +14,11 @@ enum DialectUserInfo {
             guard claims["username"] != nil else { return nil }
             return try await users.find(id: subject)
         case .idcs:
-            guard claims.string("sub_type") == "user" else { return nil }
-            return try await users.find(username: subject)
+            // IDCS names the user in `sub`; `user_id` says which user had that name when the token was signed.
+            guard claims.string("sub_type") == "user", let account = try await users.find(username: subject),
+                claims.string("user_id") == account.user.id.replacingOccurrences(of: "-", with: "").lowercased()
+            else { return nil }
+            return account
         }
     }
 

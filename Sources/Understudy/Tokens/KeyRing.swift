@@ -1,15 +1,13 @@
 import Foundation
 import JWTKit
 
-/// The signing keys in use: which key signs for each algorithm, a jwt-kit collection to verify with, and
-/// the JWKS document, encoded once.
+/// A set of signing keys: which key signs for each algorithm, and a jwt-kit collection to verify with.
+/// ``SigningKeys`` holds the ring in use and its JWKS.
 struct KeyRing: Sendable {
     let keys: [SigningKey]
     let collection: JWTKeyCollection
     /// The key that signs new tokens, per algorithm: the first of that algorithm in file-name order.
     let active: [SigningAlgorithm: SigningKey]
-    /// `{"keys":[…]}` with only public members, ready to send.
-    let jwksJSON: Data
 
     init(keys: [SigningKey]) async throws {
         self.keys = keys
@@ -26,7 +24,6 @@ struct KeyRing: Sendable {
         }
         self.collection = collection
         self.active = active
-        self.jwksJSON = try Self.jwksDocument(keys)
     }
 
     /// `{"keys":[…]}` of `keys`' public halves.
