@@ -40,7 +40,7 @@ func buildApplication(
     let users = UserRepository(writer: database.writer)
     let sessions = SessionRepository(writer: database.writer)
     let grants = GrantRepository(writer: database.writer)
-    let userAuthenticator = UserAuthenticator(users: users)
+    let userAuthenticator = UserAuthenticator(users: users, throttle: LoginThrottle(enabled: configuration.loginLockout, now: configuration.now))
 
     let router = Router(context: AppRequestContext.self)
     router.get("healthz") { _, _ in HealthResponse(status: "ok") }

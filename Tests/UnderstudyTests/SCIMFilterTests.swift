@@ -137,3 +137,10 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Test func sortKeysOfNumbersOrderAsTheNumbersDo() {
+    let numbers = [Int.min, -1_000_000, -2, -1, 0, 1, 2, 99, 1_000_000, Int.max]
+    let keys = numbers.map(SCIMListQuery.orderedDigits)
+    #expect(keys == keys.sorted())
+    #expect(Set(keys.map(\.count)) == [20])
+}

@@ -84,22 +84,19 @@ struct LoginController: Sendable {
         } else {
             let username = values["username"] ?? ""
             let password = values["password"] ?? ""
-            guard !username.isEmpty, !password.isEmpty,
-                let found = try await self.authenticator.authenticate(username: username, password: password)
-            else {
-                self.audit.record(
-                    AuditEvent(
-                        time: self.now(),
-                        action: "login",
-                        outcome: .denied,
-                        clientID: authorization.client.id,
-                        reason: "invalid username or password"
-                    )
-                )
-                context.logger.notice("sign-in failed", metadata: ["oauth.client_id": "\(authorization.client.id)"])
-                return try await self.page(for: authorization, request: request, username: username, error: Self.failedSignIn)
+            let outcome: UserAuthenticator.Outcome =
+                username.isEmpty || password.isEmpty ? .failure : try await self.authenticator.authenticate(username: username, password: password)
+            switch outcome {
+            case .success(let found):
+                account = found
+            case .failure, .lockedOut:
+                let lockedOut = if case .lockedOut = outcome { true } else { false }
+                let reason = lockedOut ? "password attempts exceeded" : "invalid username or password"
+                self.audit.record(AuditEvent(time: self.now(), action: "login", outcome: .denied, clientID: authorization.client.id, reason: reason))
+                context.logger.notice("sign-in failed", metadata: ["oauth.client_id": "\(authorization.client.id)", "reason": "\(reason)"])
+                let message = lockedOut ? UserAuthenticator.lockedOutMessage + ". Wait a moment and try again." : Self.failedSignIn
+                return try await self.page(for: authorization, request: request, username: username, error: message)
             }
-            account = found
         }
 
         let authTime = self.now()

@@ -33,6 +33,8 @@ public struct SeedFile: Sendable, Equatable, Encodable {
         public var loginUserPicker: Bool?
         /// `login_deny_button` — show the Deny button that returns `access_denied` (default true).
         public var loginDenyButton: Bool?
+        /// `login_lockout` — Cognito's lockout after five failed sign-ins in a row (default true).
+        public var loginLockout: Bool?
         /// `cognito` — the impersonated user pool (region, pool id, issuer mode); enables the pool-id aliases.
         public var cognito: CognitoSettings?
         /// `idcs` — the impersonated identity domain (issuer mode, tenant name).
@@ -144,6 +146,7 @@ extension SeedFile {
         self.settings.sessionTTL = other.settings.sessionTTL ?? self.settings.sessionTTL
         self.settings.loginUserPicker = other.settings.loginUserPicker ?? self.settings.loginUserPicker
         self.settings.loginDenyButton = other.settings.loginDenyButton ?? self.settings.loginDenyButton
+        self.settings.loginLockout = other.settings.loginLockout ?? self.settings.loginLockout
         self.settings.cognito = other.settings.cognito ?? self.settings.cognito
         self.settings.idcs = other.settings.idcs ?? self.settings.idcs
         self.hooks.preTokenGeneration = other.hooks.preTokenGeneration ?? self.hooks.preTokenGeneration

@@ -57,7 +57,7 @@ struct SeedParser {
             path: "settings",
             allowed: [
                 "issuer", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl", "login_user_picker", "login_deny_button",
-                "cognito", "idcs",
+                "login_lockout", "cognito", "idcs",
             ]
         )
         var settings = SeedFile.Settings()
@@ -71,6 +71,7 @@ struct SeedParser {
         settings.sessionTTL = try self.reader.positiveInt(fields["session_ttl"], path: "settings.session_ttl")
         settings.loginUserPicker = try self.reader.bool(fields["login_user_picker"], path: "settings.login_user_picker")
         settings.loginDenyButton = try self.reader.bool(fields["login_deny_button"], path: "settings.login_deny_button")
+        settings.loginLockout = try self.reader.bool(fields["login_lockout"], path: "settings.login_lockout")
         if let node = fields["cognito"] {
             let cognito = try self.reader.mapping(node, path: "settings.cognito", allowed: ["region", "user_pool_id", "issuer"])
             var value = CognitoSettings()

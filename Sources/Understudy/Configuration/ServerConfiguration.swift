@@ -33,6 +33,8 @@ public struct ServerConfiguration: Sendable {
     public var loginUserPicker: Bool = false
     /// Show the Deny button on the login page. Default true.
     public var loginDenyButton: Bool = true
+    /// Lock a username out after five failed sign-ins in a row, as Cognito does (seed `login_lockout`).
+    public var loginLockout: Bool = true
     /// The Cognito user pool that `dialect: cognito` clients see (seed `settings.cognito`); nil: none configured.
     public var cognito: CognitoSettings?
     /// The IDCS identity domain that `dialect: idcs` clients see (seed `settings.idcs`).
@@ -132,6 +134,7 @@ public struct ServerConfiguration: Sendable {
         config.sessionTTL = seedSettings.sessionTTL ?? config.sessionTTL
         config.loginUserPicker = seedSettings.loginUserPicker ?? config.loginUserPicker
         config.loginDenyButton = seedSettings.loginDenyButton ?? config.loginDenyButton
+        config.loginLockout = seedSettings.loginLockout ?? config.loginLockout
         config.cognito = seedSettings.cognito
         config.idcs = seedSettings.idcs ?? config.idcs
         let wildcard = ["0.0.0.0", "::", "[::]"].contains(config.host)

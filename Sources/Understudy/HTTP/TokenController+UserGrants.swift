@@ -139,8 +139,12 @@ extension TokenController {
             throw OAuthError(.invalidRequest, "username and password are required")
         }
         let scopes = try ScopeRequest.grant(requested: form["scope"], client: client, userless: false)
-        guard let account = try await self.userAuthenticator.authenticate(username: username, password: password) else {
-            throw OAuthError(.invalidGrant, LoginController.failedSignIn)
+        let account: UserRepository.Account
+        switch try await self.userAuthenticator.authenticate(username: username, password: password) {
+        case .success(let found): account = found
+        case .failure: throw OAuthError(.invalidGrant, LoginController.failedSignIn)
+        // Cognito: NotAuthorizedException "Password attempts exceeded".
+        case .lockedOut: throw OAuthError(.invalidGrant, UserAuthenticator.lockedOutMessage)
         }
         let now = self.now()
         let plan = IssuePlan(client: client, issuer: self.issuer, now: now)

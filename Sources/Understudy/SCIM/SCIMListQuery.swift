@@ -108,10 +108,17 @@ struct SCIMListQuery: Sendable {
     private static func sortKey(_ value: JSONValue?) -> String? {
         switch value {
         case .string(let text)?: text.lowercased()
-        case .int(let number)?: String(format: "%020d", number)
+        case .int(let number)?: Self.orderedDigits(number)
         case .bool(let flag)?: flag ? "1" : "0"
         default: nil
         }
+    }
+
+    /// Digits that sort as the numbers do: the sign bit flipped makes unsigned order match signed order, and
+    /// 20 digits hold any UInt64.
+    static func orderedDigits(_ number: Int) -> String {
+        let digits = String(UInt64(bitPattern: Int64(number)) ^ (1 << 63))
+        return String(repeating: "0", count: 20 - digits.count) + digits
     }
 
     private static func integer(_ text: String?, _ name: String) throws(SCIMError) -> Int? {
