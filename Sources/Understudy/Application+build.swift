@@ -202,6 +202,9 @@ func buildApplication(
     ).addRoutes(to: browser)
     PlaygroundController(clients: clients, issuer: configuration.issuer, assetBase: issuerPath).addRoutes(to: browser)
 
+    // Last: wraps only the answer for requests no route takes.
+    router.add(middleware: UnmatchedRouteMiddleware(issuerPath: issuerPath))
+
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "understudy"),

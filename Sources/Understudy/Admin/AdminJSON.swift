@@ -14,6 +14,7 @@ enum AdminJSON {
         guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer: buffer)) else {
             throw AdminProblem(.badRequest, "the body is not a JSON object")
         }
+        guard !JSONValue.object(object).containsNUL else { throw AdminProblem(.badRequest, "strings must not contain NUL characters") }
         return object
     }
 
@@ -49,6 +50,8 @@ extension AppRequestContext {
     /// A path parameter, percent-decoded: ids and scope names may hold `/`, sent as `%2F`.
     func decodedParameter(_ name: String) -> String {
         guard let raw = self.parameters.get(name) else { return "" }
-        return raw.removingPercentEncoding ?? raw
+        let decoded = raw.removingPercentEncoding ?? raw
+        // Nothing is named with a NUL; SQLite would read only up to it.
+        return decoded.utf8.contains(0) ? "" : decoded
     }
 }

@@ -30,6 +30,9 @@ extension AuditLog.Filter {
         self.clientID = query["client_id"].map(String.init)
         self.subject = query["subject"].map(String.init)
         self.action = query["action"].map(String.init)
+        if [self.clientID, self.subject, self.action].contains(where: { $0?.utf8.contains(0) == true }) {
+            throw AdminProblem(.badRequest, "parameters must not contain NUL characters")
+        }
         if let outcome = query["outcome"] {
             guard let parsed = AuditEvent.Outcome(rawValue: String(outcome)) else {
                 throw AdminProblem(.badRequest, "outcome must be issued, denied or revoked")
@@ -49,9 +52,14 @@ extension AuditLog.Filter {
     }
 
     private static func date(_ text: String) -> Date? {
-        if let seconds = Int(text) { return Date(timeIntervalSince1970: TimeInterval(seconds)) }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        var date: Date?
+        if let seconds = Int(text) {
+            date = Date(timeIntervalSince1970: TimeInterval(seconds))
+        } else {
+            date = (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        guard let date, DatabaseTimestamp.range.contains(date.timeIntervalSince1970) else { return nil }
+        return date
     }
 }
 

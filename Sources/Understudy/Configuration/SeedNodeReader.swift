@@ -46,6 +46,7 @@ struct SeedNodeReader {
         guard let scalar = node.scalar, !self.isNull(node), self.tag(of: node) != .bool else {
             throw self.error(path, node, "expected a string, found \(self.kind(of: node))")
         }
+        guard !scalar.string.utf8.contains(0) else { throw self.error(path, node, "must not contain a NUL character") }
         return scalar.string
     }
 

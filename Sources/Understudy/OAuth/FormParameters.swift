@@ -53,10 +53,11 @@ struct FormParameters: Sendable, Equatable {
         return FormParameters(values: values)
     }
 
-    /// Form-url-decoding of one name or value; nil for a bad `%` escape or invalid UTF-8.
+    /// Form-url-decoding of one name or value; nil for a bad `%` escape, invalid UTF-8 or a NUL (SQLite would
+    /// read a string only up to its NUL: `client_id=orders-service%00x` must not be `orders-service`).
     static func formDecode(_ text: some StringProtocol) -> String? {
         let utf8 = text.utf8
-        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 == 0 }) else { return String(text) }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(utf8.count)
         var index = utf8.startIndex
@@ -74,6 +75,7 @@ struct FormParameters: Sendable, Equatable {
             default: decoded.append(byte)
             }
         }
+        guard !decoded.contains(0) else { return nil }
         return String(validating: decoded, as: UTF8.self)
     }
 

@@ -23,6 +23,7 @@ enum SCIMJSON {
         guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer: buffer)) else {
             throw SCIMError.badRequest(.invalidSyntax, "the body is not a JSON object")
         }
+        guard !JSONValue.object(object).containsNUL else { throw SCIMError.badRequest(.invalidValue, "strings must not contain NUL characters") }
         return object
     }
 

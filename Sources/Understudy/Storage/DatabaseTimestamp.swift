@@ -3,8 +3,12 @@ import Foundation
 /// Dates as GRDB stores them (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), written without a `DateFormatter`: the audit
 /// log writes one per token, and GRDB reads these back as `Date`. Rounded to the nearest millisecond.
 enum DatabaseTimestamp {
+    /// Years 1 to 9999, the range the format can hold; a date outside is written as the nearest end.
+    static let range: ClosedRange<TimeInterval> = -62_135_596_800...253_402_300_799
+
     static func string(_ date: Date) -> String {
-        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        let clamped = min(max(date.timeIntervalSince1970, Self.range.lowerBound), Self.range.upperBound)
+        let milliseconds = (clamped.isNaN ? 0 : clamped * 1000).rounded()
         var seconds = time_t(Int64((milliseconds / 1000).rounded(.down)))
         let millisecond = Int(milliseconds - Double(seconds) * 1000)
         var parts = tm()

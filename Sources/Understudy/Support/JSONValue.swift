@@ -54,6 +54,17 @@ extension JSONValue {
         return nil
     }
 
+    /// True when a string anywhere inside (an object's names included) holds a NUL character, which SQLite
+    /// would cut the string at.
+    var containsNUL: Bool {
+        switch self {
+        case .string(let text): text.utf8.contains(0)
+        case .array(let items): items.contains(where: \.containsNUL)
+        case .object(let members): members.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        case .null, .bool, .int, .double: false
+        }
+    }
+
     /// The whole number, when this value is one.
     var intValue: Int? {
         if case .int(let value) = self { return value }
