@@ -126,4 +126,41 @@ import Testing
         #expect(valid?.clientID == "svc")
         #expect(valid?.secret == "s3cret")
     }
+
+    @Test func basicCredentialsRoundTripAndGarbageNeverCrashes() throws {
+        var random = SeededGenerator(state: 17)
+        let alphabet = Array("aZ09:%+ =&/é€😀\u{0}\u{1F}")
+        var roundTrips = 0
+        var refused = 0
+        var plain = 0
+        for _ in 0..<3000 {
+            let id = Self.randomString(&random, alphabet: alphabet)
+            let secret = Self.randomString(&random, alphabet: alphabet)
+            // RFC 6749 §2.3.1: form-encode each, then base64 the pair.
+            let header = basicAuthorization(id, secret)
+            if !id.isEmpty, !(id + secret).utf8.contains(0) { plain += 1 }
+            do {
+                let credentials = try #require(try ClientAuthenticator.basic(header))
+                if (id + secret).utf8.contains(0) {
+                    // A NUL is never decoded into a name: at most the literal (still encoded) text is tried.
+                    #expect(!(credentials.clientID + (credentials.secret ?? "")).utf8.contains(0))
+                } else {
+                    #expect(credentials.clientID == id)
+                    #expect(credentials.secret == (secret.isEmpty ? nil : secret))
+                    roundTrips += 1
+                }
+            } catch {
+                // Only what can never name a client is refused: an empty id, or a NUL anywhere.
+                #expect(id.isEmpty || (id + secret).utf8.contains(0))
+                refused += 1
+            }
+            // Arbitrary text after the scheme: credentials without a NUL, or an OAuth error; never a crash.
+            let garbage = "Basic " + Self.randomString(&random, alphabet: Array("QUJD=+/_-!~ \t") + alphabet)
+            if let parsed = try? ClientAuthenticator.basic(garbage) {
+                #expect(!(parsed.clientID + (parsed.secret ?? "")).utf8.contains(0))
+            }
+        }
+        // Every pair without a NUL and with an id came back exactly.
+        #expect(roundTrips == plain && plain > 1000 && refused > 0)
+    }
 }
