@@ -25,10 +25,27 @@ struct UserInfoController: Sendable {
     }
 
     @Sendable func userInfo(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (verified, dialect, account) = try await Self.bearerAccount(request, verifier: self.verifier, users: self.users)
+        let scopes = (verified.claims.string("scope") ?? "").split(separator: " ").map(String.init)
+        guard scopes.contains(StandardScope.openid) else {
+            throw Self.challenge(.insufficientScope, "the token was not granted the openid scope", status: .forbidden, scope: "openid")
+        }
+        return TokenController.noStoreJSON(
+            DialectUserInfo.claims(of: account, scopes: scopes, dialect: dialect, idcs: self.idcs, baseURL: self.baseURL)
+        )
+    }
+
+    /// The verified access token of `request` (RFC 6750), the dialect that issued it and the active user it
+    /// speaks for; otherwise an `invalid_token` challenge. Userinfo and SCIM `/Me` both start here.
+    static func bearerAccount(
+        _ request: Request,
+        verifier: TokenVerifier,
+        users: UserRepository
+    ) async throws -> (verified: TokenVerifier.Verified, dialect: Dialect, account: UserRepository.Account) {
         let token = try await Self.bearerToken(request)
         let verified: TokenVerifier.Verified
         do {
-            verified = try await self.verifier.verify(token)
+            verified = try await verifier.verify(token)
         } catch {
             throw Self.challenge(.invalidToken, error.description, status: .unauthorized)
         }
@@ -38,18 +55,12 @@ struct UserInfoController: Sendable {
         // The token's own markers say which dialect issued it, whatever has become of its client since.
         let dialect = TokenKind.dialect(of: verified)
         // Client-credentials tokens never carry a user, whatever their `sub`.
-        guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: self.users) else {
+        guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: users) else {
             throw Self.challenge(.invalidToken, "the token carries no user", status: .unauthorized)
         }
         // As Cognito revokes a disabled user's access tokens.
         guard account.active else { throw Self.challenge(.invalidToken, "the user is disabled", status: .unauthorized) }
-        let scopes = (verified.claims.string("scope") ?? "").split(separator: " ").map(String.init)
-        guard scopes.contains(StandardScope.openid) else {
-            throw Self.challenge(.insufficientScope, "the token was not granted the openid scope", status: .forbidden, scope: "openid")
-        }
-        return TokenController.noStoreJSON(
-            DialectUserInfo.claims(of: account, scopes: scopes, dialect: dialect, idcs: self.idcs, baseURL: self.baseURL)
-        )
+        return (verified, dialect, account)
     }
 
     /// The access token from `Authorization: Bearer` or, for POST, the `access_token` form field (RFC 6750 §2.1, §2.2).

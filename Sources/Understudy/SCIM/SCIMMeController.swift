@@ -18,20 +18,8 @@ struct SCIMMeController: Sendable {
 
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
         let projection = try SCIMProjection(query: SCIMJSON.query(request))
-        let token = try await UserInfoController.bearerToken(request)
-        let verified: TokenVerifier.Verified
-        do {
-            verified = try await self.verifier.verify(token)
-        } catch {
-            throw UserInfoController.challenge(.invalidToken, error.description, status: .unauthorized)
-        }
-        guard TokenKind(verified) == .access else {
-            throw UserInfoController.challenge(.invalidToken, "the token is not an access token", status: .unauthorized)
-        }
-        let dialect = TokenKind.dialect(of: verified)
-        guard let account = try await DialectUserInfo.account(for: verified.claims, dialect: dialect, users: self.users), account.active,
-            let entry = try await self.directory.user(id: account.user.id)
-        else {
+        let account = try await UserInfoController.bearerAccount(request, verifier: self.verifier, users: self.users).account
+        guard let entry = try await self.directory.user(id: account.user.id) else {
             throw UserInfoController.challenge(.invalidToken, "the token carries no user", status: .unauthorized)
         }
         return SCIMJSON.resource(.object(projection.apply(to: SCIMUserResource.render(entry, urls: self.urls))))
