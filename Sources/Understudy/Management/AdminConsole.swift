@@ -123,7 +123,7 @@ public final class AdminConsole: Sendable {
                 try db.execute(sql: "DELETE FROM groupMembership WHERE userID = ? AND groupName = ?", arguments: [account.user.id, group])
             }
             for group in Set(add + remove) {
-                try db.execute(sql: "UPDATE userGroup SET updatedAt = ? WHERE name = ?", arguments: [now, group])
+                try db.execute(sql: "UPDATE userGroup SET updatedAt = ? WHERE name = ?", arguments: [now.databaseTimestamp, group])
             }
         }
         return try await self.account(username).groups

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// A signed-in browser. Table `loginSession`; the cookie holds a random token, the table only its SHA-256.
-struct LoginSession: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct LoginSession: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     /// SHA-256 (hex) of the cookie value.
     var id: String
     var userID: String
@@ -16,7 +16,7 @@ struct LoginSession: Codable, Sendable, Equatable, FetchableRecord, PersistableR
 
 /// An authorization code (RFC 6749 §4.1.2): single use, short-lived, bound to client, redirect URI and PKCE.
 /// Table `authorizationCode`; keyed by the SHA-256 of the code.
-struct AuthorizationCode: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct AuthorizationCode: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var id: String
     var clientID: String
     var userID: String
@@ -43,7 +43,7 @@ struct AuthorizationCode: Codable, Sendable, Equatable, FetchableRecord, Persist
 ///
 /// Revoking a family sets ``revokedAt`` here as well as on its tokens, so a token inserted afterwards by a
 /// request already in flight is born revoked.
-struct RefreshFamily: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct RefreshFamily: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var id: String
     var expiresAt: Date
     var revokedAt: Date?
@@ -55,7 +55,7 @@ struct RefreshFamily: Codable, Sendable, Equatable, FetchableRecord, Persistable
 ///
 /// Every refresh rotates: the presented token is marked used and a new one of the same family is issued.
 /// Presenting a used token again is reuse, and revokes the whole family with its access tokens.
-struct RefreshToken: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct RefreshToken: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var id: String
     var familyID: String
     var clientID: String

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// An OAuth client (application). Table `client`; scopes and redirect URIs live in their own tables.
-struct ClientRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct ClientRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var id: String
     var name: String?
     var isPublic: Bool
@@ -27,7 +27,7 @@ struct ClientRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableR
 }
 
 /// A registered redirect URI of a client. Table `clientRedirectURI`.
-struct ClientRedirectURI: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct ClientRedirectURI: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     enum Kind: String, Codable, Sendable { case login, logout }
     var clientID: String
     var uri: String
@@ -37,7 +37,7 @@ struct ClientRedirectURI: Codable, Sendable, Equatable, FetchableRecord, Persist
 }
 
 /// A scope a client may be granted. Table `clientScope`.
-struct ClientScope: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct ClientScope: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var clientID: String
     var scopeName: String
 

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// A person who can sign in. Table `user`.
-struct User: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct User: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     /// The subject identifier (`sub`).
     var id: String
     var username: String
@@ -28,7 +28,7 @@ struct User: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
 }
 
 /// A named set of users, e.g. `SPA-Manager`. Table `userGroup` (`group` is an SQL keyword).
-struct UserGroup: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct UserGroup: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var name: String
     var description: String?
 
@@ -36,7 +36,7 @@ struct UserGroup: Codable, Sendable, Equatable, FetchableRecord, PersistableReco
 }
 
 /// One user's membership of one group. Table `groupMembership`.
-struct GroupMembership: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct GroupMembership: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var userID: String
     var groupName: String
 
@@ -49,7 +49,7 @@ struct GroupMembership: Codable, Sendable, Equatable, FetchableRecord, Persistab
 }
 
 /// A scope that clients can be granted. Table `scope`; the OpenID Connect scopes are built in.
-struct Scope: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct Scope: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, TimestampedRecord {
     var name: String
     var description: String?
     /// True for `openid`, `profile`, `email`, `phone`, `groups`, `offline_access`.

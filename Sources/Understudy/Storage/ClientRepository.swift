@@ -64,7 +64,10 @@ final class ClientRepository: Sendable {
     func setSecret(id: String, hash: String, now: Date) async throws {
         defer { self.invalidate() }
         try await self.writer.write { db in
-            try db.execute(sql: "UPDATE client SET secretHash = ?, updatedAt = ? WHERE id = ? AND isPublic = 0", arguments: [hash, now, id])
+            try db.execute(
+                sql: "UPDATE client SET secretHash = ?, updatedAt = ? WHERE id = ? AND isPublic = 0",
+                arguments: [hash, now.databaseTimestamp, id]
+            )
             guard db.changesCount == 1 else { throw StorageError.notFound }
         }
     }

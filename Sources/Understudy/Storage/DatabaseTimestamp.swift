@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// Dates as GRDB stores them (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), written without a `DateFormatter`: the audit
 /// log writes one per token, and GRDB reads these back as `Date`. Rounded to the nearest millisecond.
@@ -34,4 +35,20 @@ enum DatabaseTimestamp {
         append(millisecond, width: 3)
         return text
     }
+}
+
+/// A record whose dates are stored as ``DatabaseTimestamp`` strings, the format GRDB itself uses. GRDB's
+/// default writes them with Foundation's `DateFormatter`, which starts ICU: its code and megabytes of its
+/// tables paged in when the seed is applied, for a fixed UTC format.
+protocol TimestampedRecord: EncodableRecord {}
+
+extension TimestampedRecord {
+    static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy {
+        .custom { DatabaseTimestamp.string($0) }
+    }
+}
+
+extension Date {
+    /// This date as the database stores it (``DatabaseTimestamp``), for SQL arguments.
+    var databaseTimestamp: String { DatabaseTimestamp.string(self) }
 }

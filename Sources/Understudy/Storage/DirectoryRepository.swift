@@ -164,7 +164,7 @@ struct DirectoryRepository: Sendable {
             try Self.checkGroupName(db, entry.name, excluding: nil)
             try db.execute(
                 sql: "INSERT INTO userGroup (name, description, id, externalId, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [entry.name, entry.description, id, entry.externalID, now, now]
+                arguments: [entry.name, entry.description, id, entry.externalID, now.databaseTimestamp, now.databaseTimestamp]
             )
             try Self.replaceMembers(db, group: entry.name, members: entry.members.map(\.id))
             return try Self.groups(db, id: id)[0]
@@ -183,7 +183,7 @@ struct DirectoryRepository: Sendable {
             }
             try db.execute(
                 sql: "UPDATE userGroup SET name = ?, externalId = ?, updatedAt = ? WHERE id = ?",
-                arguments: [entry.name, entry.externalID, now, id]
+                arguments: [entry.name, entry.externalID, now.databaseTimestamp, id]
             )
             try Self.replaceMembers(db, group: entry.name, members: entry.members.map(\.id))
             return try Self.groups(db, id: id)[0]
@@ -222,7 +222,7 @@ struct DirectoryRepository: Sendable {
     }
 
     private static func touchGroup(_ db: Database, name: String, now: Date) throws {
-        try db.execute(sql: "UPDATE userGroup SET updatedAt = ? WHERE name = ?", arguments: [now, name])
+        try db.execute(sql: "UPDATE userGroup SET updatedAt = ? WHERE name = ?", arguments: [now.databaseTimestamp, name])
     }
 
     /// One group (`id`) or all, by name, with their members by user name.

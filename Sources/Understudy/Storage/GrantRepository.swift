@@ -13,7 +13,10 @@ struct GrantRepository: Sendable {
         let value = OpaqueToken.generate()
         let code = make(OpaqueToken.digest(value))
         try await self.writer.write { db in
-            try db.execute(sql: "DELETE FROM authorizationCode WHERE expiresAt <= ?", arguments: [code.createdAt.addingTimeInterval(-3600)])
+            try db.execute(
+                sql: "DELETE FROM authorizationCode WHERE expiresAt <= ?",
+                arguments: [code.createdAt.addingTimeInterval(-3600).databaseTimestamp]
+            )
             try code.insert(db)
         }
         return value
@@ -57,8 +60,8 @@ struct GrantRepository: Sendable {
         let value = OpaqueToken.generate()
         let token = make(OpaqueToken.digest(value))
         try await self.writer.write { db in
-            try db.execute(sql: "DELETE FROM refreshToken WHERE expiresAt <= ?", arguments: [token.createdAt])
-            try db.execute(sql: "DELETE FROM refreshFamily WHERE expiresAt <= ?", arguments: [token.createdAt])
+            try db.execute(sql: "DELETE FROM refreshToken WHERE expiresAt <= ?", arguments: [token.createdAt.databaseTimestamp])
+            try db.execute(sql: "DELETE FROM refreshFamily WHERE expiresAt <= ?", arguments: [token.createdAt.databaseTimestamp])
             var stored = token
             if let family = try RefreshFamily.fetchOne(db, key: token.familyID) {
                 stored.revokedAt = family.revokedAt
@@ -117,9 +120,12 @@ struct GrantRepository: Sendable {
                 ON CONFLICT(id) DO UPDATE SET revokedAt = COALESCE(revokedAt, excluded.revokedAt)
                 """,
             // A family revoked before its first token exists keeps its marker for a day; long enough for any request in flight.
-            arguments: [familyID, now.addingTimeInterval(86_400), now]
+            arguments: [familyID, now.addingTimeInterval(86_400).databaseTimestamp, now.databaseTimestamp]
         )
-        try db.execute(sql: "UPDATE refreshToken SET revokedAt = ? WHERE familyID = ? AND revokedAt IS NULL", arguments: [now, familyID])
+        try db.execute(
+            sql: "UPDATE refreshToken SET revokedAt = ? WHERE familyID = ? AND revokedAt IS NULL",
+            arguments: [now.databaseTimestamp, familyID]
+        )
         let tokens = try RefreshToken.filter(sql: "familyID = ?", arguments: [familyID]).fetchAll(db)
         return tokens.compactMap { token in
             guard let jti = token.accessJTI, let expiry = token.accessExpiresAt, expiry > now else { return nil }

@@ -12,7 +12,7 @@ final class RevocationRepository: Sendable {
     init(writer: any DatabaseWriter, now: Date) throws {
         self.writer = writer
         let rows = try writer.read { db in
-            try Revocation.fetchAll(db, sql: "SELECT * FROM revocation WHERE expiresAt > ?", arguments: [now])
+            try Revocation.fetchAll(db, sql: "SELECT * FROM revocation WHERE expiresAt > ?", arguments: [now.databaseTimestamp])
         }
         self.revoked = Mutex(Dictionary(rows.map { (Self.key($0.jti), $0.expiresAt) }, uniquingKeysWith: max))
     }
@@ -37,7 +37,7 @@ final class RevocationRepository: Sendable {
         guard let now = revocations.map(\.revokedAt).max() else { return }
         try await self.writer.write { db in
             for revocation in revocations { try revocation.upsert(db) }
-            try db.execute(sql: "DELETE FROM revocation WHERE expiresAt <= ?", arguments: [now])
+            try db.execute(sql: "DELETE FROM revocation WHERE expiresAt <= ?", arguments: [now.databaseTimestamp])
         }
         self.revoked.withLock { revoked in
             revoked = revoked.filter { $0.value > now }

@@ -28,7 +28,7 @@ struct Seeder: Sendable {
             try db.execute(
                 sql:
                     "INSERT INTO seedState (id, fingerprint, appliedAt) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET fingerprint = excluded.fingerprint, appliedAt = excluded.appliedAt",
-                arguments: [fingerprint, now]
+                arguments: [fingerprint, now.databaseTimestamp]
             )
         }
         return .applied

@@ -16,7 +16,7 @@ struct SessionRepository: Sendable {
             expiresAt: authTime.addingTimeInterval(lifetime)
         )
         try await self.writer.write { db in
-            try db.execute(sql: "DELETE FROM loginSession WHERE expiresAt <= ?", arguments: [authTime])
+            try db.execute(sql: "DELETE FROM loginSession WHERE expiresAt <= ?", arguments: [authTime.databaseTimestamp])
             try session.insert(db)
         }
         return token

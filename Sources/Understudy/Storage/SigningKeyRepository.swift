@@ -14,7 +14,7 @@ struct SigningKeyRepository: Sendable {
         let work: @Sendable (Database) throws -> ([SigningKey], [String: Date]) = { db in
             if persist {
                 // An expired key never signs or verifies again: its private half is not kept.
-                try db.execute(sql: "UPDATE signingKey SET privateKeyPEM = NULL WHERE expiresAt <= ?", arguments: [now])
+                try db.execute(sql: "UPDATE signingKey SET privateKeyPEM = NULL WHERE expiresAt <= ?", arguments: [now.databaseTimestamp])
             }
             let records = Dictionary(try SigningKeyRecord.fetchAll(db).map { ($0.kid, $0) }, uniquingKeysWith: { first, _ in first })
             var candidates = folder.keys
