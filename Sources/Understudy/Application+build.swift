@@ -202,12 +202,14 @@ func buildApplication(
     ).addRoutes(to: browser)
     PlaygroundController(clients: clients, issuer: configuration.issuer, assetBase: issuerPath).addRoutes(to: browser)
 
+    let serverName = "understudy"
     // Last: wraps only the answer for requests no route takes.
     router.add(middleware: UnmatchedRouteMiddleware(issuerPath: issuerPath))
 
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "understudy"),
+        server: .http1(configuration: .init(additionalChannelHandlers: [StaticDocumentHandler(documents: discovery, serverName: serverName)])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         logger: logger
     )
     app.addServices(audit, hookClient)

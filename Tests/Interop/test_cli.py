@@ -223,7 +223,8 @@ def test_users_add_and_groups_reach_the_running_servers_tokens(served):
     with the CLI-given group in the ID and access tokens; after `users groups --remove/--add`, the
     next sign-in carries the new group only."""
     alice = ("alice", secrets.token_urlsafe(12))
-    served.cli.ok("users", "add", alice[0], "--password", alice[1], "--group", "SPA-Manager")
+    # `--password=…`: a random password may start with "-", which would read as an option.
+    served.cli.ok("users", "add", alice[0], f"--password={alice[1]}", "--group", "SPA-Manager")
     assert code_flow_groups(served, alice) == ["SPA-Manager"]
 
     out = served.cli.ok("users", "groups", alice[0], "--remove", "SPA-Manager", "--add", "SPA-Employee")
@@ -240,7 +241,7 @@ def test_users_passwd_changes_the_password_the_running_server_accepts(served):
     old, new = EMPLOYEE, (EMPLOYEE[0], secrets.token_urlsafe(12))
     assert login_page_accepts(served, old)
 
-    served.cli.ok("users", "passwd", old[0], "--password", new[1])
+    served.cli.ok("users", "passwd", old[0], f"--password={new[1]}")
     assert not login_page_accepts(served, old)
     assert_oauth_error("invalid_grant", password_grant, served, old)
     assert login_page_accepts(served, new)

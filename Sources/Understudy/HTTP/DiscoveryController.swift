@@ -26,7 +26,10 @@ final class DiscoveryController: Sendable {
     private let keys: SigningKeys
     private let now: @Sendable () -> Date
     private let documents: Mutex<Documents>
-    private let cognitoPoolID: String?
+    /// Every route, as the router mounts it: a path under the issuer's path, or (`onRoot`) under `/`.
+    private let routes: [(path: String, onRoot: Bool, document: Document)]
+    /// The request paths of ``addRoutes(to:root:)``'s routes, and what each serves.
+    let documentPaths: [String: Document]
     private static let jwksHeaders: HTTPFields = [.contentType: "application/json", .cacheControl: "public, max-age=300"]
     /// The document depends on these headers; shared caches must not serve one proxy's URLs to another.
     private static let discoveryHeaders: HTTPFields = [
@@ -45,8 +48,12 @@ final class DiscoveryController: Sendable {
         self.internalURL = internalURL
         self.keys = keys
         self.now = now
-        self.cognitoPoolID = cognito?.poolID
         self.documents = Mutex(try Self.documents(metadata, cognito: cognito, issuerPath: issuerPath, internalURL: internalURL))
+        self.routes = Self.routes(cognitoPoolID: cognito?.poolID, issuerPath: issuerPath)
+        self.documentPaths = Dictionary(
+            self.routes.map { ($0.onRoot ? "/" + $0.path : issuerPath + "/" + $0.path, $0.document) },
+            uniquingKeysWith: { first, _ in first }
+        )
     }
 
     /// Advertises a new set of scopes and PKCE methods from now on.
@@ -75,21 +82,59 @@ final class DiscoveryController: Sendable {
         )
     }
 
+    /// What a path serves.
+    enum Document: Sendable { case discovery, cognitoDiscovery, jwks }
+
+    private static func routes(cognitoPoolID: String?, issuerPath: String) -> [(path: String, onRoot: Bool, document: Document)] {
+        var routes: [(path: String, onRoot: Bool, document: Document)] = [
+            (".well-known/openid-configuration", false, .discovery),
+            (".well-known/oauth-authorization-server", false, .discovery),
+            (".well-known/jwks.json", false, .jwks),
+            // IDCS serves its keys here.
+            ("admin/v1/SigningCert/jwk", false, .jwks),
+        ]
+        if let poolID = cognitoPoolID {
+            // What Cognito-style code derives from `iss`: `<iss>/.well-known/…` with iss = `<issuer>/<pool-id>`.
+            routes.append(("\(poolID)/.well-known/openid-configuration", false, .cognitoDiscovery))
+            routes.append(("\(poolID)/.well-known/jwks.json", false, .jwks))
+        }
+        if !issuerPath.isEmpty {
+            routes.append((".well-known/oauth-authorization-server" + issuerPath, true, .discovery))
+        }
+        return routes
+    }
+
     /// Mounts discovery and JWKS on `issuerRoutes` (under the issuer's path); with a path, RFC 8414 §3's
     /// `/.well-known/oauth-authorization-server/<path>` goes on `rootRoutes` too.
     func addRoutes(to issuerRoutes: some RouterMethods<AppRequestContext>, root rootRoutes: some RouterMethods<AppRequestContext>) {
-        issuerRoutes.get(".well-known/openid-configuration", use: self.discovery)
-        issuerRoutes.get(".well-known/oauth-authorization-server", use: self.discovery)
-        issuerRoutes.get(".well-known/jwks.json", use: self.jwks)
-        // IDCS serves its keys here.
-        issuerRoutes.get("admin/v1/SigningCert/jwk", use: self.jwks)
-        if let poolID = self.cognitoPoolID {
-            // What Cognito-style code derives from `iss`: `<iss>/.well-known/…` with iss = `<issuer>/<pool-id>`.
-            issuerRoutes.get(RouterPath("\(poolID)/.well-known/openid-configuration"), use: self.cognitoDiscovery)
-            issuerRoutes.get(RouterPath("\(poolID)/.well-known/jwks.json"), use: self.jwks)
+        for route in self.routes {
+            let handler: @Sendable (Request, AppRequestContext) async throws -> Response =
+                switch route.document {
+                case .discovery: self.discovery
+                case .cognitoDiscovery: self.cognitoDiscovery
+                case .jwks: self.jwks
+                }
+            if route.onRoot {
+                rootRoutes.get(RouterPath(route.path), use: handler)
+            } else {
+                issuerRoutes.get(RouterPath(route.path), use: handler)
+            }
         }
-        if !self.issuerPath.isEmpty {
-            rootRoutes.get(RouterPath(".well-known/oauth-authorization-server" + self.issuerPath), use: self.discovery)
+    }
+
+    /// A document's headers and prepared body.
+    struct PreparedDocument: Sendable {
+        var headers: HTTPFields
+        var body: ByteBuffer
+    }
+
+    /// What the route at `path` answers to a `GET` without forwarding headers (``StaticDocumentHandler``).
+    func preparedDocument(path: String) -> PreparedDocument? {
+        switch self.documentPaths[path] {
+        case .discovery: PreparedDocument(headers: Self.discoveryHeaders, body: self.documents.withLock { $0.standard })
+        case .cognitoDiscovery: self.documents.withLock { $0.cognitoDocument }.map { PreparedDocument(headers: Self.discoveryHeaders, body: $0) }
+        case .jwks: PreparedDocument(headers: Self.jwksHeaders, body: self.keys.jwks(now: self.now()))
+        case nil: nil
         }
     }
 
