@@ -96,7 +96,7 @@ struct ClientAuthenticator: Sendable {
         guard parts.count == 2 else { throw malformed }
         let encoded = parts[1].trimmingHTTPWhitespace()
         // Padding only at the end, as RFC 4648 §3.2 has it (the decoder alone would accept `QQ=A`).
-        guard !encoded.dropLast(2).contains("=") else { throw malformed }
+        guard !encoded.utf8.dropLast(2).contains(UInt8(ascii: "=")) else { throw malformed }
         guard let bytes = try? Base64.decode(string: encoded), !bytes.contains(0), let decoded = String(validating: bytes, as: UTF8.self),
             let colon = decoded.firstIndex(of: ":")
         else { throw malformed }

@@ -17,8 +17,10 @@ struct FormParameters: Sendable, Equatable {
     /// Reads and parses the body of `request`.
     /// - Throws: ``OAuthError`` `invalid_request` (415-style content type problems and malformed bodies), 413 when too large.
     static func parse(_ request: Request) async throws -> FormParameters {
-        let mediaType = request.headers[.contentType].flatMap { MediaType(from: $0) }
-        guard let mediaType, mediaType.isType(.applicationUrlEncoded) else {
+        let contentType = request.headers[.contentType]
+        // The exact header every client sends skips the media-type parser.
+        guard contentType == "application/x-www-form-urlencoded" || contentType.flatMap(MediaType.init(from:))?.isType(.applicationUrlEncoded) == true
+        else {
             throw OAuthError(.invalidRequest, "the request body must be application/x-www-form-urlencoded")
         }
         let buffer: ByteBuffer

@@ -9,11 +9,14 @@ import Synchronization
 /// so later requests cost one HMAC and a constant-time comparison. A wrong secret always pays the full bcrypt
 /// check, which keeps guessing slow. Changing a client's secret changes its hash, which forgets the old entry.
 final class ClientSecretVerifier: Sendable {
-    private let key = SymmetricKey(size: .bits256)
+    /// HMAC-SHA-256 already keyed (a random key that lives only in this process); copied for each secret.
+    private let keyed = HMAC<SHA256>(key: SymmetricKey(size: .bits256))
     private let verified = Mutex<[String: HashedAuthenticationCode<SHA256>]>([:])
 
     func verify(_ secret: String, hash: String) async throws -> Bool {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: self.key)
+        var hmac = self.keyed
+        hmac.update(data: Array(secret.utf8))
+        let mac = hmac.finalize()
         // HashedAuthenticationCode's == compares in constant time. A mismatch falls through to bcrypt,
         // so a wrong secret costs the same whether or not the right one was seen before.
         if let known = self.verified.withLock({ $0[hash] }), known == mac {

@@ -49,15 +49,21 @@ struct JSONWriter {
 
     /// A string with the escapes RFC 8259 §7 requires: quote, backslash and control characters.
     mutating func write(string: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        let utf8 = string.utf8
-        // Most strings (tokens, ids, scopes) need no escape: copy them whole.
-        guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-            self.bytes.append(contentsOf: utf8)
-            self.bytes.append(UInt8(ascii: "\""))
-            return
+        // Native Swift strings are contiguous UTF-8; anything else is copied first.
+        if string.utf8.withContiguousStorageIfAvailable({ self.write(utf8: $0) }) == nil {
+            Array(string.utf8).withUnsafeBufferPointer { self.write(utf8: $0) }
         }
-        for byte in utf8 {
+    }
+
+    private mutating func write(utf8: UnsafeBufferPointer<UInt8>) {
+        self.bytes.append(UInt8(ascii: "\""))
+        var start = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            // Most strings (tokens, ids, scopes) have nothing to escape and are copied in one piece.
+            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+            start = index + 1
             switch byte {
             case UInt8(ascii: "\""): self.raw("\\\"")
             case UInt8(ascii: "\\"): self.raw("\\\\")
@@ -66,13 +72,13 @@ struct JSONWriter {
             case 0x09: self.raw("\\t")
             case 0x08: self.raw("\\b")
             case 0x0C: self.raw("\\f")
-            case 0x00..<0x20:
+            default:
                 self.raw("\\u00")
                 self.bytes.append(Self.hexDigits[Int(byte >> 4)])
                 self.bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: self.bytes.append(byte)
             }
         }
+        self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         self.bytes.append(UInt8(ascii: "\""))
     }
 
