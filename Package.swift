@@ -13,26 +13,25 @@ if Context.environment["CI"] != nil {
     swiftSettings.append(.treatAllWarnings(as: .error))
 }
 
-/// How the `understudy` executable is linked on Linux: with the toolchain's lld, so that
+/// How the release `understudy` executable is linked on Linux: with the toolchain's lld, so that
 /// - `-z pack-relative-relocs` stores the ~150,000 relative relocations of a statically linked Swift
-///   binary as DT_RELR (glibc 2.36+), about 50 KB instead of a 3.5 MB table the loader reads at every start;
+///   binary as DT_RELR, about 50 KB instead of a 3.5 MB table the loader reads at every start (the binary
+///   then needs glibc 2.36 or later, as in Debian 12 and the image);
 /// - `--no-export-dynamic` undoes the `-export-dynamic` of the static Swift stdlib's link arguments, so the
 ///   dynamic symbol table holds the few symbols the binary imports instead of its 50,000 own ones;
-/// - in release builds, `linker/understudy.order` (`scripts/order-file.sh`) puts the functions that run at
-///   start and on the common requests next to each other, so far fewer pages of code become resident.
-/// All three shrink what each start pages in (bench/README.md, "idle RSS"); none changes the code.
+/// - `linker/understudy.order` (`scripts/order-file.sh`) puts the functions that run at start and on the
+///   common requests next to each other, so far fewer pages of code become resident.
+/// All three shrink what each start pages in (bench/README.md, "idle RSS"); none changes the code. Debug
+/// builds link as SwiftPM does by default.
 let executableLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
-        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
-        .when(platforms: [.linux])
-    ),
-    .unsafeFlags(
         [
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
             "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/linker/understudy.order",
             "-Xlinker", "--no-warn-symbol-ordering",
         ],
         .when(platforms: [.linux], configuration: .release)
-    ),
+    )
 ]
 
 let package = Package(

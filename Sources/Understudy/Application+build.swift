@@ -208,7 +208,7 @@ func buildApplication(
 
     var app = Application(
         router: router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [StaticDocumentHandler(documents: discovery, serverName: serverName)])),
+        server: .http1(configuration: StaticDocumentHandler.http1Configuration(documents: discovery, serverName: serverName)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         logger: logger
     )

@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import HummingbirdCore
+import HummingbirdTesting
 import NIOCore
 import NIOEmbedded
 import NIOHTTPTypes
@@ -57,7 +59,7 @@ import Testing
     }
 
     @Test(arguments: ["", "/tenant-a"])
-    func everyDocumentRouteIsAnsweredWithTheRoutesBytes(issuerPath: String) async throws {
+    func everyDocumentRouteIsAnsweredOnTheEventLoop(issuerPath: String) async throws {
         let controller = try await Self.controller(issuerPath: issuerPath)
         let expected: [String: DiscoveryController.Document] = [
             "\(issuerPath)/.well-known/openid-configuration": .discovery,
@@ -107,6 +109,9 @@ import Testing
         RouterRequest(path: "/.well-known/openid-configuration", headers: [HTTPField.Name("X-Forwarded-Host")!: "proxy.example"]),
         RouterRequest(path: "/.well-known/openid-configuration", headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"]),
         RouterRequest(path: "/.well-known/jwks.json", headers: [.connection: "close"]),
+        RouterRequest(path: "/.well-known/jwks.json", headers: [.contentLength: "5"]),
+        RouterRequest(path: "/.well-known/jwks.json", headers: [.transferEncoding: "chunked"]),
+        RouterRequest(path: "/.well-known/jwks.json", headers: [.expect: "100-continue"]),
     ])
     func anyOtherRequestGoesToTheRouter(_ request: RouterRequest) async throws {
         let channel = Self.channel(try await Self.controller())
@@ -133,6 +138,44 @@ import Testing
         try Self.send(channel, Self.request("/.well-known/jwks.json"))
         #expect(try Self.forwarded(channel).isEmpty)
         #expect(try Self.answer(channel) != nil)
+    }
+
+    @Test func aConnectionThatCannotTakeMoreOutputGoesToTheRouter() async throws {
+        // The router's path stops reading from a client that does not read its answers; this one would not.
+        let channel = Self.channel(try await Self.controller())
+        channel.isWritable = false
+        try Self.send(channel, Self.request("/.well-known/jwks.json"))
+        #expect(try Self.forwarded(channel).count == 2)
+        #expect(try Self.answer(channel) == nil)
+    }
+
+    @Test func theServerInstallsTheHandlerOnEveryConnection() async throws {
+        let configuration = StaticDocumentHandler.http1Configuration(documents: try await Self.controller(), serverName: "understudy")
+        let first = configuration.additionalChannelHandlers()
+        let second = configuration.additionalChannelHandlers()
+        #expect(first.count == 1 && first.first is StaticDocumentHandler)
+        #expect(second.first.map(ObjectIdentifier.init) != first.first.map(ObjectIdentifier.init), "one handler per connection")
+    }
+
+    /// Over real HTTP, with the Cognito pool's paths and an issuer with a path: every document the handler
+    /// answers is the router's answer (`Connection: keep-alive` changes nothing but takes the router's path).
+    @Test func overHTTPEveryDocumentIsTheRoutersAnswer() async throws {
+        let app = try await DialectTests.app { $0.issuer = "http://localhost:9999/tenant-a" }
+        try await app.test(.live) { client in
+            let paths = try await Self.controller(issuerPath: "/tenant-a").documentPaths.keys.sorted()
+            #expect(paths.count == 7)
+            for path in paths {
+                let fast = try await client.execute(uri: path, method: .get)
+                let routed = try await client.execute(uri: path, method: .get, headers: [.connection: "keep-alive"])
+                #expect(fast.status == .ok, "\(path)")
+                #expect(fast.body == routed.body, "\(path)")
+                var fastHeaders = fast.headers
+                var routedHeaders = routed.headers
+                fastHeaders[.date] = nil
+                routedHeaders[.date] = nil
+                #expect(fastHeaders == routedHeaders, "\(path)")
+            }
+        }
     }
 
     @Test func aBodySentWithADocumentRequestIsDropped() async throws {

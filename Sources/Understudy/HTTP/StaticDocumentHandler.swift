@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HummingbirdCore
 import NIOCore
 import NIOHTTPTypes
 
@@ -9,9 +10,14 @@ import NIOHTTPTypes
 ///
 /// "Plain" is deliberately narrow, so the answer is exactly the route's: method `GET`, a path in
 /// ``DiscoveryController/documentPaths`` with no query, no `Origin` (CORS), no `X-Forwarded-Host` or
-/// `X-Forwarded-Proto` (per-proxy documents) and no `Connection` header. Everything else, and any request
-/// that arrives while an earlier one on the connection is still being answered (HTTP/1.1 pipelining keeps
-/// answers in order), goes on to the router as usual.
+/// `X-Forwarded-Proto` (per-proxy documents), no `Connection` header, and no body (no `Content-Length`
+/// other than 0, no `Transfer-Encoding`, no `Expect`), so head and end arrive together. Everything else goes
+/// on to the router as usual, and so does a request that arrives while an earlier one on the connection is
+/// still being answered (HTTP/1.1 pipelining keeps answers in order) or while the connection cannot take
+/// more output (the router's path then applies backpressure to a client that does not read).
+///
+/// Hummingbird's connection handler, further down the pipeline, never sees these requests: with an idle
+/// timeout configured (Understudy sets none) it would not count them as activity.
 final class StaticDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -31,10 +37,15 @@ final class StaticDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.serverName = serverName
     }
 
+    /// The HTTP/1.1 server configuration with this handler on every connection.
+    static func http1Configuration(documents: DiscoveryController, serverName: String) -> HTTP1Channel.Configuration {
+        .init(additionalChannelHandlers: [StaticDocumentHandler(documents: documents, serverName: serverName)])
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let request):
-            if self.inFlight == 0, self.answer == nil, let prepared = self.preparedAnswer(request) {
+            if self.inFlight == 0, self.answer == nil, context.channel.isWritable, let prepared = self.preparedAnswer(request) {
                 self.answer = prepared
                 return
             }
@@ -59,7 +70,8 @@ final class StaticDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func preparedAnswer(_ request: HTTPRequest) -> DiscoveryController.PreparedDocument? {
         guard request.method == .get, let path = request.path else { return nil }
         let fields = request.headerFields
-        guard !fields.contains(.origin), !fields.contains(.xForwardedHost), !fields.contains(.xForwardedProto), !fields.contains(.connection)
+        guard !fields.contains(.origin), !fields.contains(.xForwardedHost), !fields.contains(.xForwardedProto), !fields.contains(.connection),
+            !fields.contains(.transferEncoding), !fields.contains(.expect), fields[.contentLength] ?? "0" == "0"
         else { return nil }
         return self.documents.preparedDocument(path: path)
     }

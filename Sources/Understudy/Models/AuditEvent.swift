@@ -21,7 +21,7 @@ struct AuditEvent: Codable, Sendable, Equatable, FetchableRecord {
     static let databaseTableName = "auditEvent"
 }
 
-extension AuditEvent: MutablePersistableRecord {
+extension AuditEvent: MutablePersistableRecord, TimestampedRecord {
     mutating func didInsert(_ inserted: InsertionSuccess) {
         self.id = inserted.rowID
     }
