@@ -20,14 +20,17 @@ if Context.environment["CI"] != nil {
 /// - `--no-export-dynamic` undoes the `-export-dynamic` of the static Swift stdlib's link arguments, so the
 ///   dynamic symbol table holds the few symbols the binary imports instead of its 50,000 own ones;
 /// - `linker/understudy.order` (`scripts/order-file.sh`) puts the functions that run at start and on the
-///   common requests next to each other, so far fewer pages of code become resident.
-/// All three shrink what each start pages in (bench/README.md, "idle RSS"); none changes the code. Debug
+///   common requests next to each other, so far fewer pages of code become resident;
+/// - `linker/understudy.ld` gathers the compiler's unnamed helpers, which the order file cannot name.
+/// The last two need the per-function sections `scripts/build-release.sh` asks every package for.
+/// All of them shrink what each start pages in (bench/README.md, "idle RSS"); none changes the code. Debug
 /// builds link as SwiftPM does by default.
 let executableLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
         [
             "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
             "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/linker/understudy.order",
+            "-Xlinker", "-T", "-Xlinker", "\(Context.packageDirectory)/linker/understudy.ld",
             "-Xlinker", "--no-warn-symbol-ordering",
         ],
         .when(platforms: [.linux], configuration: .release)

@@ -34,8 +34,7 @@ fi
 
 if ((build)); then
     echo "== release build (as in docker/Dockerfile)" >&2
-    swift build -c release --static-swift-stdlib --product understudy
-    UNDERSTUDY_BIN="$(swift build -c release --show-bin-path)/understudy"
+    UNDERSTUDY_BIN="$("$repo/scripts/build-release.sh")"
 else
     UNDERSTUDY_BIN="${UNDERSTUDY_BIN:-$repo/.build/release/understudy}"
 fi

@@ -17,8 +17,7 @@ cd "$repo"
 
 command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
 if [[ -z "${UNDERSTUDY_BIN:-}" ]]; then
-    swift build -c release --static-swift-stdlib --product understudy
-    UNDERSTUDY_BIN="$(swift build -c release --show-bin-path)/understudy"
+    UNDERSTUDY_BIN="$(scripts/build-release.sh)"
 fi
 
 work="$(mktemp -d)"

@@ -38,7 +38,7 @@ UNDERSTUDY_BIN="$(swift build --show-bin-path)/understudy" scripts/browser.sh
 
 # The image's binary: the Docker recipe is proven with exactly what docker/Dockerfile builds.
 echo "== release build (as in docker/Dockerfile)"
-swift build -c release --static-swift-stdlib --product understudy
+release_bin="$(scripts/build-release.sh)"
 
 echo "== docker checks (hadolint, compose structure, the image's recipe as local processes)"
-UNDERSTUDY_RELEASE_BIN="$(swift build -c release --show-bin-path)/understudy" UNDERSTUDY_REQUIRE_RELEASE_BIN=1 scripts/docker-check.sh
+UNDERSTUDY_RELEASE_BIN="$release_bin" UNDERSTUDY_REQUIRE_RELEASE_BIN=1 scripts/docker-check.sh
