@@ -10,6 +10,7 @@
 #
 # Usage: scripts/order-file.sh            (builds release first)
 #        UNDERSTUDY_BIN=path scripts/order-file.sh
+# The compiler's unnamed helpers cannot be listed by name; linker/understudy.ld gathers them instead.
 # Run it after large changes; a stale list still links (unknown names are skipped), it only helps less.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
