@@ -452,7 +452,9 @@ def median_run(runs):
     return merged
 
 
-def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, warmup_seconds, result):
+def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, warmup_seconds, result, measure_openssl):
+    """The load steps, in interleaved rounds. ``measure_openssl()`` runs right after each round's RS256 @16
+    step and its result is returned per round, so every ratio compares two rates measured seconds apart."""
     server = Server(binary, os.path.join(tmp, "load"), [DEFAULT_SEED, BENCH_SEED], "server")
     result["seed"] = ["seed/default.yaml", "bench/seed-bench.yaml"]
     server.start()
@@ -485,14 +487,20 @@ def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, 
         # Rounds of the whole plan, interleaved, so a slow spell of a shared machine lands in one round of
         # every step rather than in every round of one step; each step reports its medians.
         runs = {}
+        openssl_rounds = []
         for round_number in range(1, rounds + 1):
             for name, connections, request in plan:
                 log(f"   round {round_number}/{rounds}: {name}, {connections} connections, {step_seconds} s")
                 runs.setdefault((name, connections), []).append(
                     run_wrk(server, sampler, connections=connections, seconds=step_seconds, **request))
                 time.sleep(0.2)
+                if (name, connections) == ("token_rs256", 16):
+                    log(f"   round {round_number}/{rounds}: openssl speed")
+                    openssl_rounds.append(measure_openssl())
         for (name, connections), step_runs in runs.items():
             steps.setdefault(name, {})[f"c{connections}"] = median_run(step_runs)
+        result["openssl_rounds"] = openssl_rounds
+        result["paired_rounds"] = {name: [r["rps"] for r in runs[(name, 16)]] for name in ("token_rs256", "token_es256")}
         if soak_seconds:
             log(f"   soak: token RS256, 16 connections, {soak_seconds} s")
             soak_sampler = RssSampler(server, 1.0)
@@ -554,7 +562,8 @@ def parse_openssl_mr(text):
     return rsa, ecdsa, parsed
 
 
-def openssl_phase(seconds, processes):
+def openssl_speed(seconds, processes):
+    """One `openssl speed` run: RSA-2048 and P-256 sign/s summed over `processes` processes."""
     argv = ["openssl", "speed", "-multi", str(processes), "-seconds", str(seconds), "-mr", "rsa2048", "ecdsap256"]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60 + 8 * seconds)
     rsa, ecdsa, parsed = parse_openssl_mr(out.stdout)
@@ -570,6 +579,22 @@ def openssl_phase(seconds, processes):
         "ecdsap256_verify_per_s": round(ecdsa[2], 1),
         "ecdsap256_line": ecdsa[0],
     }
+
+
+def openssl_summary(rounds):
+    """The per-round `openssl speed` results and their medians."""
+    keys = ("rsa2048_sign_per_s", "rsa2048_verify_per_s", "ecdsap256_sign_per_s", "ecdsap256_verify_per_s")
+    summary = {k: round(statistics.median(r[k] for r in rounds), 1) for k in keys}
+    summary.update(command=rounds[0]["command"], processes=rounds[0]["processes"],
+                   summary_lines=rounds[-1]["summary_lines"], ecdsap256_line=rounds[0]["ecdsap256_line"],
+                   rounds=[{k: r[k] for k in keys} for r in rounds])
+    return summary
+
+
+def paired_ratios(token_rps, sign_rates):
+    """Each round's tokens/s over the sign/s measured right after it, and their median."""
+    pairs = [round(t / o, 3) for t, o in zip(token_rps, sign_rates) if o]
+    return (round(statistics.median(pairs), 3) if pairs else None), pairs
 
 
 # ---------------------------------------------------------------- targets and output
@@ -682,15 +707,23 @@ def print_table(r):
     ossl = r.get("openssl", {})
     out.append("")
     if "rsa2048_sign_per_s" in ossl:
-        out.append(f"OpenSSL: {ossl['command']}")
-        out.append(f"  parsed {'  '.join(ossl['summary_lines'])}")
-        out.append(f"  RSA-2048 sign/s {ossl['rsa2048_sign_per_s']:.0f} (verify/s {ossl['rsa2048_verify_per_s']:.0f}); "
-                   f"P-256 sign/s {ossl['ecdsap256_sign_per_s']:.0f} (verify/s {ossl['ecdsap256_verify_per_s']:.0f})")
+        per_round = ", ".join(f"{x['rsa2048_sign_per_s']:.0f}/{x['ecdsap256_sign_per_s']:.0f}" for x in ossl["rounds"])
+        out.append(f"OpenSSL: {ossl['command']}, once per round, right after RS256 @16")
+        out.append(f"  parsed (last round) {'  '.join(ossl['summary_lines'])}")
+        out.append(f"  medians: RSA-2048 sign/s {ossl['rsa2048_sign_per_s']:.0f} (verify/s {ossl['rsa2048_verify_per_s']:.0f}); "
+                   f"P-256 sign/s {ossl['ecdsap256_sign_per_s']:.0f} (verify/s {ossl['ecdsap256_verify_per_s']:.0f}); "
+                   f"per round RSA/P-256 sign/s {per_round}")
     else:
         out.append(f"OpenSSL: not measured ({ossl.get('error')})")
     ratios = r.get("ratios", {})
-    out.append(f"Ratios: RS256 tokens/s @16 / RSA-2048 sign/s = {fmt(ratios.get('rs256_c16_over_openssl_rsa2048_sign'), '{:.3f}')}; "
-               f"ES256 tokens/s @16 / P-256 sign/s = {fmt(ratios.get('es256_c16_over_openssl_p256_sign'), '{:.3f}')}")
+
+    def rounds_text(key):
+        return ", ".join(f"{x:.3f}" for x in ratios.get(key + "_rounds", [])) or "-"
+    out.append("Ratios, median of the rounds (each round's tokens/s @16 over the sign/s measured right after it):")
+    for key, label in (("rs256_c16_over_openssl_rsa2048_sign", "RS256 tokens/s / RSA-2048 sign/s"),
+                       ("es256_c16_over_openssl_p256_sign", "ES256 tokens/s / P-256 sign/s")):
+        out.append(f"  {label} = {fmt(ratios.get(key), '{:.3f}')} (rounds {rounds_text(key)}; "
+                   f"ratio of the medians {fmt(ratios.get(key + '_of_medians'), '{:.3f}')})")
 
     out.append("")
     out.append("Targets")
@@ -762,23 +795,17 @@ def main():
             results["cold_start"] = {"error": str(e)}
             log(f"cold start failed: {e}")
 
-        log("== load (wrk)")
+        log(f"== load (wrk), with openssl speed ({openssl_seconds} s per operation, {nproc} processes) in every round")
         results["load"] = {}
         try:
             load_phase(binary, tmp, step_seconds, rounds, args.soak, 0.5 if args.quick else 1.0,
-                       1 if args.quick else 2, results["load"])
+                       1 if args.quick else 2, results["load"], lambda: openssl_speed(openssl_seconds, nproc))
         except (BenchError, subprocess.SubprocessError) as e:
             failed = True
             results["load"]["error"] = str(e)
             log(f"load phase failed: {e}")
-
-        log(f"== openssl speed ({openssl_seconds} s per operation, {nproc} processes)")
-        try:
-            results["openssl"] = openssl_phase(openssl_seconds, nproc)
-        except (BenchError, subprocess.SubprocessError) as e:
-            failed = True
-            results["openssl"] = {"error": str(e)}
-            log(f"openssl failed: {e}")
+        openssl_rounds = results["load"].pop("openssl_rounds", [])
+        results["openssl"] = openssl_summary(openssl_rounds) if openssl_rounds else {"error": "not measured"}
     finally:
         if args.keep_tmp or failed:
             log(f"temporary folder kept: {tmp}")
@@ -788,11 +815,16 @@ def main():
     ossl = results.get("openssl", {})
     steps = get(results, "load", "steps") or {}
     ratios = results["ratios"] = {}
-    rs, es = get(steps, "token_rs256", "c16", "rps"), get(steps, "token_es256", "c16", "rps")
-    if rs is not None and ossl.get("rsa2048_sign_per_s"):
-        ratios["rs256_c16_over_openssl_rsa2048_sign"] = round(rs / ossl["rsa2048_sign_per_s"], 3)
-    if es is not None and ossl.get("ecdsap256_sign_per_s"):
-        ratios["es256_c16_over_openssl_p256_sign"] = round(es / ossl["ecdsap256_sign_per_s"], 3)
+    paired = results["load"].pop("paired_rounds", {})
+    for name, key, rate in (("token_rs256", "rs256_c16_over_openssl_rsa2048_sign", "rsa2048_sign_per_s"),
+                            ("token_es256", "es256_c16_over_openssl_p256_sign", "ecdsap256_sign_per_s")):
+        median_ratio, pairs = paired_ratios(paired.get(name, []), [r[rate] for r in ossl.get("rounds", [])])
+        if median_ratio is not None:
+            ratios[key] = median_ratio
+            ratios[key + "_rounds"] = pairs
+        rps = get(steps, name, "c16", "rps")
+        if rps is not None and ossl.get(rate):
+            ratios[key + "_of_medians"] = round(rps / ossl[rate], 3)
     results["targets"] = evaluate(results)
     results["all_targets_pass"] = all(t["pass"] is True for t in results["targets"])
     results["machine"]["load_average_at_end"] = list(os.getloadavg())

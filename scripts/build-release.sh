@@ -10,5 +10,16 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
+bin="$(swift build "${flags[@]}" --show-bin-path "$@")"
+# SwiftPM does not recompile packages whose objects exist when only these flags change: a release folder
+# built with other flags would keep its old objects and link a binary laid out differently. The flags of
+# the last build are noted next to the products; different flags start the release folder afresh.
+stamp="$bin/.understudy-release-flags"
+wanted="${flags[*]} $*"
+if [[ -d "$bin" && "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
+    echo "build-release: $bin was built with other flags; rebuilding it from scratch" >&2
+    rm -rf "$bin"
+fi
 swift build "${flags[@]}" --product understudy "$@" >&2
-echo "$(swift build "${flags[@]}" --show-bin-path "$@")/understudy"
+printf '%s' "$wanted" >"$stamp"
+echo "$bin/understudy"

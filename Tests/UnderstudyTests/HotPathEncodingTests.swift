@@ -103,6 +103,38 @@ import Testing
         #expect(OpenSSLSigner(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") == nil)
     }
 
+    /// Signing contexts are pooled and reused: many concurrent signers (more than the pool holds) and many
+    /// signatures per context still give RS256 signatures identical to the first (PKCS #1 v1.5 is
+    /// deterministic) and ES256 signatures that verify.
+    @Test func pooledSigningContextsGiveTheSameSignaturesUnderConcurrency() async throws {
+        let ring = try await repositoryKeys()
+        for key in ring.keys {
+            let header = Base64URL.encode(JSONWriter.encode(.object(["alg": .string(key.algorithm.rawValue), "kid": .string(key.kid)])))
+            let inputs = (0..<6).map { header + "." + Base64URL.encode(JSONWriter.encode(.object(["n": .int($0)]))) }
+            let references = try inputs.map { try key.signer.sign(Array($0.utf8)) }
+            let signatures = try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
+                for worker in 0..<24 {
+                    group.addTask {
+                        try (0..<10).map { round in
+                            let index = (worker + round) % inputs.count
+                            return (index, try key.signer.sign(Array(inputs[index].utf8)))
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(signatures.count == 240)
+            for (index, signature) in signatures {
+                if key.algorithm == .rs256 {
+                    #expect(signature == references[index])
+                } else {
+                    let verified = try await ring.collection.verify(inputs[index] + "." + Base64URL.encode(signature), as: ClaimSet.self)
+                    #expect(verified.int("n") == index)
+                }
+            }
+        }
+    }
+
     /// A passphrase-protected P-256 key (passphrase `understudy`, made for this test): refused, never prompted for.
     @Test func encryptedKeysAreRefusedWithoutAPrompt() {
         let encrypted = """

@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// A private key parsed once and shared by every thread that signs with it.
+/// A private key parsed once and shared by every thread that signs with it, with a small pool of signing
+/// contexts set up for it.
 typedef struct us_signer us_signer;
 
 enum us_signer_kind {
@@ -24,6 +25,6 @@ size_t us_signer_max_signature_length(const us_signer *signer);
 
 /// Signs `message` (the JWS signing input); writes the JWS signature bytes to `signature` and returns
 /// their count, or -1 when OpenSSL fails or `capacity` is too small. Safe to call from many threads.
-long us_signer_sign(const us_signer *signer, const uint8_t *message, size_t message_length, uint8_t *signature, size_t capacity);
+long us_signer_sign(us_signer *signer, const uint8_t *message, size_t message_length, uint8_t *signature, size_t capacity);
 
 #endif
