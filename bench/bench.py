@@ -453,8 +453,9 @@ def median_run(runs):
 
 
 def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, warmup_seconds, result, measure_openssl):
-    """The load steps, in interleaved rounds. ``measure_openssl()`` runs right after each round's RS256 @16
-    step and its result is returned per round, so every ratio compares two rates measured seconds apart."""
+    """The load steps, in interleaved rounds. ``measure_openssl()`` runs in every round between the RS256 @16
+    and ES256 @16 steps, so each ratio compares two rates measured seconds apart. What every round measured is
+    kept in ``result`` as it comes, so a step that fails later does not lose it."""
     server = Server(binary, os.path.join(tmp, "load"), [DEFAULT_SEED, BENCH_SEED], "server")
     result["seed"] = ["seed/default.yaml", "bench/seed-bench.yaml"]
     server.start()
@@ -479,28 +480,33 @@ def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, 
             log(f"   warm-up: token RS256, 16 connections, {warmup_seconds} s")
             result["warmup"] = run_wrk(server, sampler, connections=16, seconds=warmup_seconds, **rs256)
         steps = result["steps"] = {}
-        plan = [("token_rs256", c, rs256) for c in (1, 16, 64)]
-        plan += [("token_es256", c, es256) for c in (1, 16, 64)]
+        # The two steps the ratios use come first, with openssl between them.
+        plan = [("token_rs256", 16, rs256), ("token_es256", 16, es256)]
+        plan += [("token_rs256", c, rs256) for c in (1, 64)] + [("token_es256", c, es256) for c in (1, 64)]
         plan += [("jwks", 64, dict(path="/.well-known/jwks.json")),
                  ("discovery", 64, dict(path="/.well-known/openid-configuration")),
                  ("userinfo", 64, dict(path="/oauth2/userinfo", authorization=f"Bearer {user_token}"))]
         # Rounds of the whole plan, interleaved, so a slow spell of a shared machine lands in one round of
         # every step rather than in every round of one step; each step reports its medians.
         runs = {}
-        openssl_rounds = []
-        for round_number in range(1, rounds + 1):
-            for name, connections, request in plan:
-                log(f"   round {round_number}/{rounds}: {name}, {connections} connections, {step_seconds} s")
-                runs.setdefault((name, connections), []).append(
-                    run_wrk(server, sampler, connections=connections, seconds=step_seconds, **request))
-                time.sleep(0.2)
-                if (name, connections) == ("token_rs256", 16):
-                    log(f"   round {round_number}/{rounds}: openssl speed")
-                    openssl_rounds.append(measure_openssl())
-        for (name, connections), step_runs in runs.items():
-            steps.setdefault(name, {})[f"c{connections}"] = median_run(step_runs)
-        result["openssl_rounds"] = openssl_rounds
-        result["paired_rounds"] = {name: [r["rps"] for r in runs[(name, 16)]] for name in ("token_rs256", "token_es256")}
+        openssl_rounds = result["openssl_rounds"] = []
+        paired = result["paired_rounds"] = {"token_rs256": [], "token_es256": []}
+        try:
+            for round_number in range(1, rounds + 1):
+                for name, connections, request in plan:
+                    log(f"   round {round_number}/{rounds}: {name}, {connections} connections, {step_seconds} s")
+                    run = run_wrk(server, sampler, connections=connections, seconds=step_seconds, **request)
+                    runs.setdefault((name, connections), []).append(run)
+                    if connections == 16:
+                        paired[name].append(run["rps"])
+                    time.sleep(0.2)
+                    if (name, connections) == ("token_rs256", 16):
+                        log(f"   round {round_number}/{rounds}: openssl speed")
+                        openssl_rounds.append(measure_openssl())
+        finally:
+            names = [name for name, _, _ in plan]
+            for name, connections in sorted(runs, key=lambda key: (names.index(key[0]), key[1])):
+                steps.setdefault(name, {})[f"c{connections}"] = median_run(runs[(name, connections)])
         if soak_seconds:
             log(f"   soak: token RS256, 16 connections, {soak_seconds} s")
             soak_sampler = RssSampler(server, 1.0)
@@ -581,18 +587,31 @@ def openssl_speed(seconds, processes):
     }
 
 
+def measured_openssl(seconds, processes):
+    """``openssl_speed``, or what went wrong: a failed round leaves the load steps and the other rounds be."""
+    try:
+        return openssl_speed(seconds, processes)
+    except (BenchError, subprocess.SubprocessError) as e:
+        log(f"openssl failed: {e}")
+        return {"error": str(e)}
+
+
 def openssl_summary(rounds):
-    """The per-round `openssl speed` results and their medians."""
+    """The per-round `openssl speed` results (a failed round as its error) and the medians of the others."""
     keys = ("rsa2048_sign_per_s", "rsa2048_verify_per_s", "ecdsap256_sign_per_s", "ecdsap256_verify_per_s")
-    summary = {k: round(statistics.median(r[k] for r in rounds), 1) for k in keys}
-    summary.update(command=rounds[0]["command"], processes=rounds[0]["processes"],
-                   summary_lines=rounds[-1]["summary_lines"], ecdsap256_line=rounds[0]["ecdsap256_line"],
-                   rounds=[{k: r[k] for k in keys} for r in rounds])
+    measured = [r for r in rounds if "error" not in r]
+    if not measured:
+        return {"error": "; ".join(r["error"] for r in rounds) or "not measured", "rounds": rounds}
+    summary = {k: round(statistics.median(r[k] for r in measured), 1) for k in keys}
+    summary.update(command=measured[0]["command"], processes=measured[0]["processes"],
+                   summary_lines=measured[-1]["summary_lines"], ecdsap256_line=measured[0]["ecdsap256_line"],
+                   rounds=[r if "error" in r else {k: r[k] for k in keys} for r in rounds])
     return summary
 
 
 def paired_ratios(token_rps, sign_rates):
-    """Each round's tokens/s over the sign/s measured right after it, and their median."""
+    """Each round's tokens/s over the sign/s measured next to it (None: that openssl run failed), and their
+    median."""
     pairs = [round(t / o, 3) for t, o in zip(token_rps, sign_rates) if o]
     return (round(statistics.median(pairs), 3) if pairs else None), pairs
 
@@ -707,8 +726,9 @@ def print_table(r):
     ossl = r.get("openssl", {})
     out.append("")
     if "rsa2048_sign_per_s" in ossl:
-        per_round = ", ".join(f"{x['rsa2048_sign_per_s']:.0f}/{x['ecdsap256_sign_per_s']:.0f}" for x in ossl["rounds"])
-        out.append(f"OpenSSL: {ossl['command']}, once per round, right after RS256 @16")
+        per_round = ", ".join("failed" if "error" in x else f"{x['rsa2048_sign_per_s']:.0f}/{x['ecdsap256_sign_per_s']:.0f}"
+                              for x in ossl["rounds"])
+        out.append(f"OpenSSL: {ossl['command']}, once per round, between RS256 @16 and ES256 @16")
         out.append(f"  parsed (last round) {'  '.join(ossl['summary_lines'])}")
         out.append(f"  medians: RSA-2048 sign/s {ossl['rsa2048_sign_per_s']:.0f} (verify/s {ossl['rsa2048_verify_per_s']:.0f}); "
                    f"P-256 sign/s {ossl['ecdsap256_sign_per_s']:.0f} (verify/s {ossl['ecdsap256_verify_per_s']:.0f}); "
@@ -719,7 +739,7 @@ def print_table(r):
 
     def rounds_text(key):
         return ", ".join(f"{x:.3f}" for x in ratios.get(key + "_rounds", [])) or "-"
-    out.append("Ratios, median of the rounds (each round's tokens/s @16 over the sign/s measured right after it):")
+    out.append("Ratios, median of the rounds (each round's tokens/s @16 over the sign/s measured next to it):")
     for key, label in (("rs256_c16_over_openssl_rsa2048_sign", "RS256 tokens/s / RSA-2048 sign/s"),
                        ("es256_c16_over_openssl_p256_sign", "ES256 tokens/s / P-256 sign/s")):
         out.append(f"  {label} = {fmt(ratios.get(key), '{:.3f}')} (rounds {rounds_text(key)}; "
@@ -799,13 +819,12 @@ def main():
         results["load"] = {}
         try:
             load_phase(binary, tmp, step_seconds, rounds, args.soak, 0.5 if args.quick else 1.0,
-                       1 if args.quick else 2, results["load"], lambda: openssl_speed(openssl_seconds, nproc))
+                       1 if args.quick else 2, results["load"], lambda: measured_openssl(openssl_seconds, nproc))
         except (BenchError, subprocess.SubprocessError) as e:
             failed = True
             results["load"]["error"] = str(e)
             log(f"load phase failed: {e}")
-        openssl_rounds = results["load"].pop("openssl_rounds", [])
-        results["openssl"] = openssl_summary(openssl_rounds) if openssl_rounds else {"error": "not measured"}
+        results["openssl"] = openssl_summary(results["load"].pop("openssl_rounds", []))
     finally:
         if args.keep_tmp or failed:
             log(f"temporary folder kept: {tmp}")
@@ -818,7 +837,7 @@ def main():
     paired = results["load"].pop("paired_rounds", {})
     for name, key, rate in (("token_rs256", "rs256_c16_over_openssl_rsa2048_sign", "rsa2048_sign_per_s"),
                             ("token_es256", "es256_c16_over_openssl_p256_sign", "ecdsap256_sign_per_s")):
-        median_ratio, pairs = paired_ratios(paired.get(name, []), [r[rate] for r in ossl.get("rounds", [])])
+        median_ratio, pairs = paired_ratios(paired.get(name, []), [r.get(rate) for r in ossl.get("rounds", [])])
         if median_ratio is not None:
             ratios[key] = median_ratio
             ratios[key + "_rounds"] = pairs

@@ -9,6 +9,11 @@
 # hence this script.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+for arg in "$@"; do
+    case "$arg" in
+        -c | --configuration | -c=* | --configuration=*) echo "build-release: the configuration is release; do not pass $arg" >&2 && exit 2 ;;
+    esac
+done
 flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections)
 bin="$(swift build "${flags[@]}" --show-bin-path "$@")"
 # SwiftPM does not recompile packages whose objects exist when only these flags change: a release folder

@@ -63,3 +63,17 @@ def test_openssl_summary_reports_medians_and_every_round(bench):
     assert summary["ecdsap256_sign_per_s"] == 50000.0
     assert [r["rsa2048_sign_per_s"] for r in summary["rounds"]] == [7000.0, 3900.0, 7600.0]
     assert summary["summary_lines"] == ["+F2:7600.0"]
+
+
+def test_a_failed_openssl_round_is_reported_and_left_out_of_the_ratios(bench):
+    good = {"command": "openssl speed", "processes": 2, "summary_lines": ["+F2"], "ecdsap256_line": "+F4",
+            "rsa2048_sign_per_s": 7000.0, "rsa2048_verify_per_s": 1.0, "ecdsap256_sign_per_s": 50000.0,
+            "ecdsap256_verify_per_s": 2.0}
+    summary = bench.openssl_summary([good, {"error": "openssl was killed"}, dict(good, rsa2048_sign_per_s=8000.0)])
+    assert summary["rsa2048_sign_per_s"] == 7500.0
+    assert summary["rounds"][1] == {"error": "openssl was killed"}
+    rates = [r.get("rsa2048_sign_per_s") for r in summary["rounds"]]
+    assert bench.paired_ratios([5600.0, 9999.0, 5600.0], rates) == (0.75, [0.8, 0.7])
+    failed = bench.openssl_summary([{"error": "no openssl"}])
+    assert failed["error"] == "no openssl" and "rsa2048_sign_per_s" not in failed
+    assert bench.openssl_summary([])["error"] == "not measured"
