@@ -61,7 +61,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
-        // JWS signing through the system OpenSSL (libssl-dev): the token endpoint's hot path.
+        // JWS signing and random bytes through the system OpenSSL (libssl-dev): the token endpoint's hot path.
         .target(
             name: "COpenSSLSigner",
             linkerSettings: [.linkedLibrary("crypto")]

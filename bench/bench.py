@@ -220,10 +220,11 @@ class Server:
         return self.status().get(field)
 
     def cpu_seconds(self):
+        """The server's (user, system) CPU seconds so far, or None."""
         try:
             with open(f"/proc/{self.proc.pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+            return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK  # utime, stime
         except (OSError, ValueError, IndexError):
             return None
 
@@ -349,6 +350,14 @@ def mib(kib):
 # ---------------------------------------------------------------- wrk
 
 
+def cpu_per_request(cpu0, cpu1, requests):
+    """Server CPU microseconds per request between two (user, system) readings: {"user", "system", "total"}."""
+    if not cpu0 or not cpu1 or not requests:
+        return None
+    user, system = ((b - a) * 1e6 / requests for a, b in zip(cpu0, cpu1))
+    return {"user": round(user, 1), "system": round(system, 1), "total": round(user + system, 1)}
+
+
 def run_wrk(server, sampler, path, connections, seconds, method="GET", authorization="", body=""):
     threads = min(2, connections)  # wrk needs at least one connection per thread
     url = f"http://127.0.0.1:{server.port}{path}"
@@ -390,7 +399,8 @@ def run_wrk(server, sampler, path, connections, seconds, method="GET", authoriza
             "timeout": errors["timeout"],
             "total": errors["status"] + socket_errors,
         },
-        "server_cpu_cores": round((cpu1 - cpu0) / wall, 2) if cpu0 is not None and cpu1 is not None else None,
+        "server_cpu_cores": round((sum(cpu1) - sum(cpu0)) / wall, 2) if cpu0 and cpu1 else None,
+        "server_cpu_us_per_request": cpu_per_request(cpu0, cpu1, raw["requests"]),
         "wrk_cpu_cores": round(wrk_cpu / wall, 2),
         "rss_max_mib": mib(sampler.max_between(t0, t1)),
         "command": " ".join(argv),
@@ -446,6 +456,9 @@ def median_run(runs):
     merged["duration_s"] = round(sum(r["duration_s"] for r in runs), 3)
     merged["errors"] = {k: sum(r["errors"][k] for r in runs) for k in runs[0]["errors"]}
     merged["server_cpu_cores"] = median(r["server_cpu_cores"] for r in runs)
+    per_request = [r["server_cpu_us_per_request"] for r in runs if r.get("server_cpu_us_per_request")]
+    merged["server_cpu_us_per_request"] = (
+        {k: round(statistics.median(x[k] for x in per_request), 1) for k in ("user", "system", "total")} if per_request else None)
     merged["wrk_cpu_cores"] = median(r["wrk_cpu_cores"] for r in runs)
     merged["rss_max_mib"] = max((r["rss_max_mib"] for r in runs if r["rss_max_mib"] is not None), default=None)
     merged["rounds"] = [{"rps": r["rps"], "p99_ms": r["latency_ms"]["p99"], "errors": r["errors"]["total"]} for r in runs]
@@ -616,6 +629,20 @@ def paired_ratios(token_rps, sign_rates):
     return (round(statistics.median(pairs), 3) if pairs else None), pairs
 
 
+def cpu_per_token(steps, ossl):
+    """Where a token's CPU goes @16: the server's CPU per token (medians of the rounds) beside the time one
+    signature takes a single OpenSSL process (`processes` / summed sign/s, medians of the rounds)."""
+    budget = {}
+    for name, rate in (("token_rs256", "rsa2048_sign_per_s"), ("token_es256", "ecdsap256_sign_per_s")):
+        server = get(steps, name, "c16", "server_cpu_us_per_request")
+        if not server or not ossl.get(rate):
+            continue
+        sign = ossl["processes"] * 1e6 / ossl[rate]
+        budget[name] = {"server_us": server, "openssl_sign_us": round(sign, 1),
+                        "rest_us": round(server["total"] - sign, 1)}
+    return budget
+
+
 # ---------------------------------------------------------------- targets and output
 
 
@@ -745,6 +772,16 @@ def print_table(r):
         out.append(f"  {label} = {fmt(ratios.get(key), '{:.3f}')} (rounds {rounds_text(key)}; "
                    f"ratio of the medians {fmt(ratios.get(key + '_of_medians'), '{:.3f}')})")
 
+    budget = r.get("cpu_per_token", {})
+    if budget:
+        out.append("Server CPU per token @16 (medians; a core's time for one signature from openssl, one process):")
+    for name, label in (("token_rs256", "RS256"), ("token_es256", "ES256")):
+        if name in budget:
+            b = budget[name]
+            out.append(f"  {label}: {b['server_us']['total']:.0f} us (user {b['server_us']['user']:.0f}, system "
+                       f"{b['server_us']['system']:.0f}); the signature {b['openssl_sign_us']:.0f} us, the rest "
+                       f"{b['rest_us']:.0f} us (HTTP, loopback TCP, the token itself)")
+
     out.append("")
     out.append("Targets")
     for t in r["targets"]:
@@ -844,6 +881,7 @@ def main():
         rps = get(steps, name, "c16", "rps")
         if rps is not None and ossl.get(rate):
             ratios[key + "_of_medians"] = round(rps / ossl[rate], 3)
+    results["cpu_per_token"] = cpu_per_token(steps, ossl)
     results["targets"] = evaluate(results)
     results["all_targets_pass"] = all(t["pass"] is True for t in results["targets"])
     results["machine"]["load_average_at_end"] = list(os.getloadavg())

@@ -77,3 +77,20 @@ def test_a_failed_openssl_round_is_reported_and_left_out_of_the_ratios(bench):
     failed = bench.openssl_summary([{"error": "no openssl"}])
     assert failed["error"] == "no openssl" and "rsa2048_sign_per_s" not in failed
     assert bench.openssl_summary([])["error"] == "not measured"
+
+
+def test_cpu_per_request_splits_user_and_system_time(bench):
+    assert bench.cpu_per_request((1.0, 0.5), (3.0, 0.75), 5000) == {"user": 400.0, "system": 50.0, "total": 450.0}
+    assert bench.cpu_per_request(None, (3.0, 0.75), 5000) is None
+    assert bench.cpu_per_request((1.0, 0.5), (3.0, 0.75), 0) is None
+
+
+def test_cpu_per_token_sets_the_server_beside_one_openssl_process(bench):
+    steps = {"token_rs256": {"c16": {"server_cpu_us_per_request": {"user": 400.0, "system": 60.0, "total": 460.0}}},
+             "token_es256": {"c1": {"server_cpu_us_per_request": {"user": 1.0, "system": 1.0, "total": 2.0}}}}
+    ossl = {"processes": 2, "rsa2048_sign_per_s": 6400.0, "ecdsap256_sign_per_s": 40000.0}
+    budget = bench.cpu_per_token(steps, ossl)
+    # Two processes signed 6,400 times a second in all: one signature takes one process 312.5 us.
+    assert budget == {"token_rs256": {"server_us": {"user": 400.0, "system": 60.0, "total": 460.0},
+                                      "openssl_sign_us": 312.5, "rest_us": 147.5}}
+    assert bench.cpu_per_token(steps, {"error": "not measured"}) == {}

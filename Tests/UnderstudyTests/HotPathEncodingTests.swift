@@ -57,6 +57,68 @@ import Testing
         #expect(String(decoding: text, as: UTF8.self) == #"{"a":[-1,0.5,true,null],"b":"q\"b\\s/\n\u0001é"}"#)
     }
 
+    /// The escape scan skips eight clean bytes at a time: every character that needs an escape (and some
+    /// that do not: DEL, multi-byte UTF-8), at every offset in and around the first three words, against
+    /// a character-by-character reference.
+    @Test func jsonWriterEscapesAtEveryOffsetOfTheWordScan() throws {
+        func reference(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{8}": out += "\\b"
+                case "\u{C}": out += "\\f"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        let specials = (0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) } + ["\"", "\\", "\u{7F}", "é", "€", "😀", "/"]
+        for length in 1...26 {
+            for offset in 0..<length {
+                for special in specials {
+                    let text = String(repeating: "a", count: offset) + String(special) + String(repeating: "z", count: length - offset - 1)
+                    let written = String(decoding: JSONWriter.encode(.string(text)), as: UTF8.self)
+                    #expect(written == reference(text), "length \(length), offset \(offset), \(special.unicodeScalars.first!.value)")
+                    #expect(try JSONDecoder().decode(String.self, from: Data(written.utf8)) == text)
+                }
+            }
+        }
+        let clean = String(repeating: "eyJhbGciOiJSUzI1NiJ9", count: 50)
+        #expect(String(decoding: JSONWriter.encode(.string(clean)), as: UTF8.self) == "\"" + clean + "\"")
+    }
+
+    @Test func uuidLowercaseTextIsFoundationsTextLowercased() {
+        for _ in 0..<2000 {
+            let uuid = UUID()
+            #expect(uuid.lowercaseText == uuid.uuidString.lowercased())
+        }
+        // Random UUIDs from OpenSSL: version 4, RFC 9562 variant, no repeats, and every other bit used.
+        var seen = Set<UUID>()
+        var ones = [Int](repeating: 0, count: 128)
+        for _ in 0..<4000 {
+            let uuid = UUID.random()
+            let text = uuid.lowercaseText
+            #expect(text.count == 36 && text[text.index(text.startIndex, offsetBy: 14)] == "4")
+            #expect("89ab".contains(text[text.index(text.startIndex, offsetBy: 19)]))
+            #expect(seen.insert(uuid).inserted)
+            withUnsafeBytes(of: uuid.uuid) { bytes in
+                for bit in 0..<128 where bytes[bit / 8] & (0x80 >> (bit % 8)) != 0 { ones[bit] += 1 }
+            }
+        }
+        let fixedBits: Set<Int> = [48, 49, 50, 51, 64, 65]
+        for bit in 0..<128 where !fixedBits.contains(bit) {
+            #expect((1500...2500).contains(ones[bit]), "bit \(bit) was set \(ones[bit]) times in 4000")
+        }
+        let fixed = UUID(uuid: (0x00, 0x01, 0x0A, 0xFF, 0x10, 0x9B, 0x4C, 0x5E, 0x8F, 0x10, 0x2A, 0x4B, 0x6C, 0x8D, 0x0E, 0x1F))
+        #expect(fixed.lowercaseText == "00010aff-109b-4c5e-8f10-2a4b6c8d0e1f")
+    }
+
     @Test func formDecodingMatchesFoundationsPercentDecoding() {
         var random = SeededGenerator(state: 11)
         let alphabet = Array("ab+%2F%zz%e2%82%AC%C3%28%%41=é ")
@@ -185,6 +247,23 @@ import Testing
         let valid = try ClientAuthenticator.basic("Basic  c3ZjOnMzY3JldA==\t")
         #expect(valid?.clientID == "svc")
         #expect(valid?.secret == "s3cret")
+    }
+
+    /// The id ends at the first `:` byte (RFC 7617), even where a combining mark after it would join the two
+    /// into one `Character`; form parameters split on the bytes `&` and `=` the same way.
+    @Test func separatorsAreBytesNotCharacters() throws {
+        let header = "Basic " + Data("a:\u{301}x".utf8).base64EncodedString()
+        let credentials = try #require(try ClientAuthenticator.basic(header))
+        #expect(credentials.clientID == "a")
+        #expect(credentials.secret == "\u{301}x")
+        #expect(throws: OAuthError.self) { try ClientAuthenticator.basic("basic") }
+        #expect(try ClientAuthenticator.basic("Bearer abc") == nil)
+        let form = try FormParameters.decode("a=\u{301}b&\u{301}c=d&e")
+        #expect(form["a"] == "\u{301}b")
+        #expect(form["\u{301}c"] == "d")
+        #expect(form["e"] == nil)
+        #expect(throws: OAuthError.self) { try FormParameters.decode("a=1&a=2") }
+        #expect(throws: OAuthError.self) { try FormParameters.decode("=f") }
     }
 
     @Test func basicCredentialsRoundTripAndGarbageNeverCrashes() throws {

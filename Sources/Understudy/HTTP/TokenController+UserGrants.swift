@@ -195,7 +195,7 @@ extension TokenController {
 struct IssuePlan {
     var client: Client
     var now: Date
-    var accessJTI = UUID().uuidString.lowercased()
+    var accessJTI = UUID.random().lowercaseText
     var accessExpiresAt: Date
     /// A new refresh token family, for clients allowed the refresh grant.
     var familyID: String?
@@ -204,7 +204,7 @@ struct IssuePlan {
         self.client = client
         self.now = now
         self.accessExpiresAt = now.addingTimeInterval(TimeInterval(issuer.accessTokenTTL(for: client)))
-        self.familyID = client.allows(grant: GrantType.refreshToken) ? UUID().uuidString.lowercased() : nil
+        self.familyID = client.allows(grant: GrantType.refreshToken) ? UUID.random().lowercaseText : nil
     }
 
     func familyExpiresAt(_ ttl: Int) -> Date {

@@ -77,7 +77,7 @@ public final class AdminConsole: Sendable {
         let now = self.now()
         let name = [givenName, familyName].compactMap { $0 }.joined(separator: " ")
         let user = User(
-            id: UUID().uuidString.lowercased(),
+            id: UUID.random().lowercaseText,
             username: username,
             passwordHash: hash,
             email: email,

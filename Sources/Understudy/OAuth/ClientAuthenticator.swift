@@ -90,18 +90,21 @@ struct ClientAuthenticator: Sendable {
     ///
     /// RFC 7617 with RFC 6749 §2.3.1: the id and secret are form-url-encoded before base64.
     static func basic(_ authorization: String) throws -> Credentials? {
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard let scheme = parts.first, scheme.lowercased() == "basic" else { return nil }
+        // Bytes, not `Character`s: the separators are ASCII.
+        let utf8 = authorization.utf8
+        let space = utf8.firstIndex(of: UInt8(ascii: " "))
+        let scheme = Substring(utf8[..<(space ?? utf8.endIndex)])
+        guard scheme.lowercased() == "basic" else { return nil }
         let malformed = OAuthError.invalidClient("malformed Basic credentials")
-        guard parts.count == 2 else { throw malformed }
-        let encoded = parts[1].trimmingHTTPWhitespace()
+        guard let space else { throw malformed }
+        let encoded = Substring(utf8[utf8.index(after: space)...]).trimmingHTTPWhitespace()
         // Padding only at the end, as RFC 4648 §3.2 has it (the decoder alone would accept `QQ=A`).
         guard !encoded.utf8.dropLast(2).contains(UInt8(ascii: "=")) else { throw malformed }
         guard let bytes = try? Base64.decode(string: encoded), !bytes.contains(0), let decoded = String(validating: bytes, as: UTF8.self),
-            let colon = decoded.firstIndex(of: ":")
+            let colon = decoded.utf8.firstIndex(of: UInt8(ascii: ":"))
         else { throw malformed }
-        let literalID = String(decoded[..<colon])
-        let literalSecret = String(decoded[decoded.index(after: colon)...])
+        let literalID = String(Substring(decoded.utf8[..<colon]))
+        let literalSecret = String(Substring(decoded.utf8[decoded.utf8.index(after: colon)...]))
         let clientID = FormParameters.formDecode(literalID) ?? literalID
         let secret = FormParameters.formDecode(literalSecret) ?? literalSecret
         guard !clientID.isEmpty else { throw malformed }

@@ -43,7 +43,7 @@ struct SCIMUsersController: Sendable {
         let body = try await SCIMJSON.body(request, context: context)
         let hashes = try await Self.hashes(body[scim: "password"]?.stringValue.map { [$0] } ?? [])
         let now = self.directory.now()
-        let entry = try SCIMUserResource.entry(from: body, id: UUID().uuidString.lowercased(), existing: nil, passwordHashes: hashes, now: now)
+        let entry = try SCIMUserResource.entry(from: body, id: UUID.random().lowercaseText, existing: nil, passwordHashes: hashes, now: now)
         let created = try await SCIMDirectoryErrors.map { try await self.directory.createUser(entry) }
         return self.resource(created, projection: projection, status: .created)
     }

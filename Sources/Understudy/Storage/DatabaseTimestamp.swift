@@ -14,26 +14,36 @@ enum DatabaseTimestamp {
         let millisecond = Int(milliseconds - Double(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var text = ""
-        text.reserveCapacity(23)
-        func append(_ value: Int, width: Int) {
-            let digits = String(value)
-            text += String(repeating: "0", count: max(0, width - digits.count)) + digits
+        // Written digit by digit into the string's own storage: no intermediate strings.
+        return String(unsafeUninitializedCapacity: 23) { buffer in
+            var index = 0
+            func put(_ value: Int, width: Int) {
+                var value = value
+                for position in stride(from: index + width - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                index += width
+            }
+            func put(_ separator: Unicode.Scalar) {
+                buffer[index] = UInt8(ascii: separator)
+                index += 1
+            }
+            put(Int(parts.tm_year) + 1900, width: 4)
+            put("-")
+            put(Int(parts.tm_mon) + 1, width: 2)
+            put("-")
+            put(Int(parts.tm_mday), width: 2)
+            put(" ")
+            put(Int(parts.tm_hour), width: 2)
+            put(":")
+            put(Int(parts.tm_min), width: 2)
+            put(":")
+            put(Int(parts.tm_sec), width: 2)
+            put(".")
+            put(millisecond, width: 3)
+            return index
         }
-        append(Int(parts.tm_year) + 1900, width: 4)
-        text += "-"
-        append(Int(parts.tm_mon) + 1, width: 2)
-        text += "-"
-        append(Int(parts.tm_mday), width: 2)
-        text += " "
-        append(Int(parts.tm_hour), width: 2)
-        text += ":"
-        append(Int(parts.tm_min), width: 2)
-        text += ":"
-        append(Int(parts.tm_sec), width: 2)
-        text += "."
-        append(millisecond, width: 3)
-        return text
     }
 }
 

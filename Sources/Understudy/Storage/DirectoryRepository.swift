@@ -160,7 +160,7 @@ struct DirectoryRepository: Sendable {
     func createGroup(_ entry: GroupEntry) async throws -> GroupEntry {
         let now = self.now()
         return try await self.writer.write { db in
-            let id = UUID().uuidString.lowercased()
+            let id = UUID.random().lowercaseText
             try Self.checkGroupName(db, entry.name, excluding: nil)
             try db.execute(
                 sql: "INSERT INTO userGroup (name, description, id, externalId, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",

@@ -126,6 +126,6 @@ struct Seeder: Sendable {
         hash[6] = (hash[6] & 0x0F) | 0x50
         hash[8] = (hash[8] & 0x3F) | 0x80
         let uuid = hash.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }
-        return UUID(uuid: uuid).uuidString.lowercased()
+        return UUID(uuid: uuid).lowercaseText
     }
 }

@@ -88,7 +88,7 @@ struct TokenDraft: Sendable {
             claims["iat"] = .int(inputs.issuedAt)
             claims["exp"] = .int(inputs.issuedAt + inputs.idTTL)
             claims["auth_time"] = .int(inputs.authTime)
-            claims["jti"] = .string(UUID().uuidString.lowercased())
+            claims["jti"] = .string(UUID.random().lowercaseText)
             if let nonce = inputs.nonce { claims["nonce"] = .string(nonce) }
             self.id = claims
         }
@@ -97,7 +97,8 @@ struct TokenDraft: Sendable {
     // MARK: cognito
 
     private mutating func buildCognito(_ inputs: Inputs) {
-        let eventID = Self.derivedUUID(inputs.originJTI, salt: "event")
+        // Only tokens for a user carry an event id, so a client credentials token skips the hash.
+        lazy var eventID = Self.derivedUUID(inputs.originJTI, salt: "event")
         if inputs.includeAccess {
             var claims = ClaimSet([
                 "iss": .string(inputs.issuer),
@@ -131,7 +132,7 @@ struct TokenDraft: Sendable {
                 "auth_time": .int(inputs.authTime),
                 "iat": .int(inputs.issuedAt),
                 "exp": .int(inputs.issuedAt + inputs.idTTL),
-                "jti": .string(UUID().uuidString.lowercased()),
+                "jti": .string(UUID.random().lowercaseText),
                 "origin_jti": .string(inputs.originJTI),
                 "event_id": .string(eventID),
             ])
@@ -197,7 +198,7 @@ struct TokenDraft: Sendable {
             claims["auth_time"] = .int(inputs.authTime)
             claims["exp"] = .int(inputs.issuedAt + inputs.idTTL)
             claims["session_exp"] = .int(inputs.issuedAt + inputs.idTTL)
-            claims["jti"] = .string(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
+            claims["jti"] = .string(UUID.random().lowercaseText.replacingOccurrences(of: "-", with: ""))
             claims["amr"] = .array([.string("USERNAME_PASSWORD")])
             claims["authn_strength"] = .string("2")
             claims["idp_type"] = .string("LOCAL")
@@ -294,7 +295,7 @@ struct TokenDraft: Sendable {
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let uuid = bytes.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }
-        return UUID(uuid: uuid).uuidString.lowercased()
+        return UUID(uuid: uuid).lowercaseText
     }
 
     /// 32 lower-case hex digits derived from `value` (IDCS GUIDs).

@@ -43,7 +43,7 @@ struct TokenIssuer: Sendable {
         lifetime: Int? = nil
     ) async throws -> IssuedAccessToken {
         let issuedAt = Int(self.now().timeIntervalSince1970)
-        let jti = UUID().uuidString.lowercased()
+        let jti = UUID.random().lowercaseText
         let accessTTL = lifetime ?? self.accessTokenTTL(for: client)
         var draft = TokenDraft(
             .init(
@@ -109,7 +109,7 @@ struct TokenIssuer: Sendable {
     func userTokens(_ grant: UserGrant) async throws -> IssuedUserTokens {
         let issuedAt = Int(self.now().timeIntervalSince1970)
         let client = grant.client
-        let accessJTI = grant.accessTokenID ?? UUID().uuidString.lowercased()
+        let accessJTI = grant.accessTokenID ?? UUID.random().lowercaseText
         let accessTTL = grant.lifetime ?? self.accessTokenTTL(for: client)
         let idTTL = grant.lifetime ?? client.record.idTokenTTL ?? self.idTokenTTL
         var draft = TokenDraft(
@@ -125,7 +125,7 @@ struct TokenIssuer: Sendable {
                 authTime: Int(grant.authTime.timeIntervalSince1970),
                 nonce: grant.nonce,
                 accessJTI: accessJTI,
-                originJTI: grant.originID ?? UUID().uuidString.lowercased(),
+                originJTI: grant.originID ?? UUID.random().lowercaseText,
                 includeAccess: grant.accessToken,
                 includeID: grant.idToken && grant.scopes.contains(StandardScope.openid),
                 idcsTenant: self.idcsTenant,
