@@ -456,13 +456,19 @@ def median_run(runs):
     merged["duration_s"] = round(sum(r["duration_s"] for r in runs), 3)
     merged["errors"] = {k: sum(r["errors"][k] for r in runs) for k in runs[0]["errors"]}
     merged["server_cpu_cores"] = median(r["server_cpu_cores"] for r in runs)
-    per_request = [r["server_cpu_us_per_request"] for r in runs if r.get("server_cpu_us_per_request")]
-    merged["server_cpu_us_per_request"] = (
-        {k: round(statistics.median(x[k] for x in per_request), 1) for k in ("user", "system", "total")} if per_request else None)
+    merged["server_cpu_us_per_request"] = median_reading([r.get("server_cpu_us_per_request") for r in runs])
     merged["wrk_cpu_cores"] = median(r["wrk_cpu_cores"] for r in runs)
     merged["rss_max_mib"] = max((r["rss_max_mib"] for r in runs if r["rss_max_mib"] is not None), default=None)
-    merged["rounds"] = [{"rps": r["rps"], "p99_ms": r["latency_ms"]["p99"], "errors": r["errors"]["total"]} for r in runs]
+    merged["rounds"] = [{"rps": r["rps"], "p99_ms": r["latency_ms"]["p99"], "errors": r["errors"]["total"],
+                         "server_cpu_us_per_request": r.get("server_cpu_us_per_request")} for r in runs]
     return merged
+
+
+def median_reading(readings, key="total"):
+    """The whole reading (a dict) whose `key` is the median of those given (the lower middle of an even
+    count), so that its parts still add up; None if there are none."""
+    present = sorted((r for r in readings if r), key=lambda r: r[key])
+    return present[(len(present) - 1) // 2] if present else None
 
 
 def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, warmup_seconds, result, measure_openssl):
@@ -630,16 +636,20 @@ def paired_ratios(token_rps, sign_rates):
 
 
 def cpu_per_token(steps, ossl):
-    """Where a token's CPU goes @16: the server's CPU per token (medians of the rounds) beside the time one
-    signature takes a single OpenSSL process (`processes` / summed sign/s, medians of the rounds)."""
+    """Where a token's CPU goes @16, round by round: the server's CPU per token beside the time one signature
+    takes a single OpenSSL process in the same round (`processes` / summed sign/s), and the rest. Rounds pair
+    as the ratios do (a failed openssl round is left out); the round with the median rest is the summary."""
     budget = {}
     for name, rate in (("token_rs256", "rsa2048_sign_per_s"), ("token_es256", "ecdsap256_sign_per_s")):
-        server = get(steps, name, "c16", "server_cpu_us_per_request")
-        if not server or not ossl.get(rate):
-            continue
-        sign = ossl["processes"] * 1e6 / ossl[rate]
-        budget[name] = {"server_us": server, "openssl_sign_us": round(sign, 1),
-                        "rest_us": round(server["total"] - sign, 1)}
+        rounds = []
+        for run, measured in zip(get(steps, name, "c16", "rounds") or [], ossl.get("rounds", [])):
+            server = run.get("server_cpu_us_per_request")
+            if not server or not measured.get(rate):
+                continue
+            sign = ossl["processes"] * 1e6 / measured[rate]
+            rounds.append({"server_us": server, "openssl_sign_us": round(sign, 1), "rest_us": round(server["total"] - sign, 1)})
+        if rounds:
+            budget[name] = dict(median_reading(rounds, key="rest_us"), rounds=rounds)
     return budget
 
 
@@ -774,13 +784,15 @@ def print_table(r):
 
     budget = r.get("cpu_per_token", {})
     if budget:
-        out.append("Server CPU per token @16 (medians; a core's time for one signature from openssl, one process):")
+        out.append("Server CPU per token @16, the round with the median rest (a core's time for one signature: "
+                   "openssl, one process, same round):")
     for name, label in (("token_rs256", "RS256"), ("token_es256", "ES256")):
         if name in budget:
             b = budget[name]
+            by_round = ", ".join(f"{x['rest_us']:.0f}" for x in b["rounds"])
             out.append(f"  {label}: {b['server_us']['total']:.0f} us (user {b['server_us']['user']:.0f}, system "
                        f"{b['server_us']['system']:.0f}); the signature {b['openssl_sign_us']:.0f} us, the rest "
-                       f"{b['rest_us']:.0f} us (HTTP, loopback TCP, the token itself)")
+                       f"{b['rest_us']:.0f} us (HTTP, loopback TCP, the token itself); rest by round {by_round} us")
 
     out.append("")
     out.append("Targets")

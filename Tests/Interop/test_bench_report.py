@@ -85,12 +85,31 @@ def test_cpu_per_request_splits_user_and_system_time(bench):
     assert bench.cpu_per_request((1.0, 0.5), (3.0, 0.75), 0) is None
 
 
-def test_cpu_per_token_sets_the_server_beside_one_openssl_process(bench):
-    steps = {"token_rs256": {"c16": {"server_cpu_us_per_request": {"user": 400.0, "system": 60.0, "total": 460.0}}},
-             "token_es256": {"c1": {"server_cpu_us_per_request": {"user": 1.0, "system": 1.0, "total": 2.0}}}}
-    ossl = {"processes": 2, "rsa2048_sign_per_s": 6400.0, "ecdsap256_sign_per_s": 40000.0}
+def test_median_reading_keeps_a_whole_reading(bench):
+    readings = [{"user": 300.0, "system": 90.0, "total": 390.0}, None,
+                {"user": 350.0, "system": 20.0, "total": 370.0}, {"user": 330.0, "system": 50.0, "total": 380.0}]
+    # The median total is 380; its user and system come with it, so the parts still add up.
+    assert bench.median_reading(readings) == {"user": 330.0, "system": 50.0, "total": 380.0}
+    assert bench.median_reading(readings[:3]) == {"user": 350.0, "system": 20.0, "total": 370.0}  # lower middle
+    assert bench.median_reading([None]) is None
+
+
+def test_cpu_per_token_pairs_each_round_with_its_openssl_run(bench):
+    def cpu(total):
+        return {"user": total - 50.0, "system": 50.0, "total": total}
+    steps = {"token_rs256": {"c16": {"rounds": [{"server_cpu_us_per_request": cpu(460.0)},
+                                                {"server_cpu_us_per_request": cpu(400.0)},
+                                                {"server_cpu_us_per_request": cpu(500.0)}]}},
+             "token_es256": {"c1": {"rounds": [{"server_cpu_us_per_request": cpu(2.0)}]}}}
+    # Two processes signing 6,400, 8,000 and 5,000 times a second in all: one signature takes one process
+    # 312.5, 250 and 400 us in those rounds. The second openssl round failed in this run of the test.
+    ossl = {"processes": 2, "rounds": [{"rsa2048_sign_per_s": 6400.0}, {"error": "killed"}, {"rsa2048_sign_per_s": 5000.0}]}
     budget = bench.cpu_per_token(steps, ossl)
-    # Two processes signed 6,400 times a second in all: one signature takes one process 312.5 us.
-    assert budget == {"token_rs256": {"server_us": {"user": 400.0, "system": 60.0, "total": 460.0},
-                                      "openssl_sign_us": 312.5, "rest_us": 147.5}}
+    assert list(budget) == ["token_rs256"]
+    rs = budget["token_rs256"]
+    assert [r["rest_us"] for r in rs["rounds"]] == [147.5, 100.0]
+    # The summary is one round, the lower middle of the rests, never a mix of two rounds' figures.
+    assert (rs["server_us"], rs["openssl_sign_us"], rs["rest_us"]) == (cpu(500.0), 400.0, 100.0)
+    ossl["rounds"][1] = {"rsa2048_sign_per_s": 8000.0}
+    assert [r["rest_us"] for r in bench.cpu_per_token(steps, ossl)["token_rs256"]["rounds"]] == [147.5, 150.0, 100.0]
     assert bench.cpu_per_token(steps, {"error": "not measured"}) == {}

@@ -258,6 +258,7 @@ import Testing
         #expect(credentials.secret == "\u{301}x")
         #expect(throws: OAuthError.self) { try ClientAuthenticator.basic("basic") }
         #expect(try ClientAuthenticator.basic("Bearer abc") == nil)
+        #expect(try ClientAuthenticator.basic("  Basic   " + Data("b:c".utf8).base64EncodedString())?.clientID == "b")
         let form = try FormParameters.decode("a=\u{301}b&\u{301}c=d&e")
         #expect(form["a"] == "\u{301}b")
         #expect(form["\u{301}c"] == "d")

@@ -90,8 +90,8 @@ struct ClientAuthenticator: Sendable {
     ///
     /// RFC 7617 with RFC 6749 §2.3.1: the id and secret are form-url-encoded before base64.
     static func basic(_ authorization: String) throws -> Credentials? {
-        // Bytes, not `Character`s: the separators are ASCII.
-        let utf8 = authorization.utf8
+        // Bytes, not `Character`s: the separators are ASCII. Spaces before the scheme are skipped.
+        let utf8 = authorization.utf8.drop { $0 == UInt8(ascii: " ") }
         let space = utf8.firstIndex(of: UInt8(ascii: " "))
         let scheme = Substring(utf8[..<(space ?? utf8.endIndex)])
         guard scheme.lowercased() == "basic" else { return nil }
