@@ -70,7 +70,7 @@ struct JSONWriter {
         for index in utf8.indices[clean...] {
             let byte = utf8[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            // Most strings (tokens, ids, scopes) have nothing to escape and are copied in one piece.
+            // The clean run before this byte is copied in one piece.
             self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
             start = index + 1
             switch byte {
@@ -92,7 +92,7 @@ struct JSONWriter {
     }
 
     /// How many leading bytes of `utf8` are known to need no escape, found eight at a time: a word needs
-    /// a look when a byte is below 0x20, or equal to `"` or `\\` (exact tests for a zero byte in
+    /// a look when a byte is below 0x20, or is a quote or a backslash (exact tests for a zero byte in
     /// `word ^ pattern` and for a byte below 0x20; they never miss, so a word that passes is clean).
     static func bytesWithoutEscapes(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
         guard let base = UnsafeRawPointer(utf8.baseAddress) else { return 0 }
