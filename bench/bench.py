@@ -509,15 +509,12 @@ def load_phase(binary, tmp, step_seconds, rounds, soak_seconds, settle_seconds, 
         # every step rather than in every round of one step; each step reports its medians.
         runs = {}
         openssl_rounds = result["openssl_rounds"] = []
-        paired = result["paired_rounds"] = {"token_rs256": [], "token_es256": []}
         try:
             for round_number in range(1, rounds + 1):
                 for name, connections, request in plan:
                     log(f"   round {round_number}/{rounds}: {name}, {connections} connections, {step_seconds} s")
                     run = run_wrk(server, sampler, connections=connections, seconds=step_seconds, **request)
                     runs.setdefault((name, connections), []).append(run)
-                    if connections == 16:
-                        paired[name].append(run["rps"])
                     time.sleep(0.2)
                     if (name, connections) == ("token_rs256", 16):
                         log(f"   round {round_number}/{rounds}: openssl speed")
@@ -883,10 +880,10 @@ def main():
     ossl = results.get("openssl", {})
     steps = get(results, "load", "steps") or {}
     ratios = results["ratios"] = {}
-    paired = results["load"].pop("paired_rounds", {})
     for name, key, rate in (("token_rs256", "rs256_c16_over_openssl_rsa2048_sign", "rsa2048_sign_per_s"),
                             ("token_es256", "es256_c16_over_openssl_p256_sign", "ecdsap256_sign_per_s")):
-        median_ratio, pairs = paired_ratios(paired.get(name, []), [r.get(rate) for r in ossl.get("rounds", [])])
+        token_rps = [x["rps"] for x in get(steps, name, "c16", "rounds") or []]
+        median_ratio, pairs = paired_ratios(token_rps, [r.get(rate) for r in ossl.get("rounds", [])])
         if median_ratio is not None:
             ratios[key] = median_ratio
             ratios[key + "_rounds"] = pairs
