@@ -81,7 +81,7 @@ func buildApplication(
         oauth.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent) }
     }
     let faults = FaultInjector()
-    TokenController(
+    let tokenController = TokenController(
         authenticator: authenticator,
         issuer: issuer,
         audit: audit,
@@ -91,7 +91,8 @@ func buildApplication(
         revocations: revocations,
         refreshTokenTTL: configuration.refreshTokenTTL,
         now: configuration.now
-    ).addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .token)))
+    )
+    tokenController.addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .token)))
     IntrospectionController(authenticator: authenticator, verifier: verifier, grants: grants, users: users, now: configuration.now)
         .addRoutes(to: oauth.group().add(middleware: faults.middleware(for: .introspect)))
     RevocationController(
@@ -208,7 +209,13 @@ func buildApplication(
 
     var app = Application(
         router: router,
-        server: .http1(configuration: StaticDocumentHandler.http1Configuration(documents: discovery, serverName: serverName)),
+        server: .http1(
+            configuration: FastPathHandler.http1Configuration(
+                documents: discovery,
+                tokens: TokenFastPath(controller: tokenController, faults: faults, issuerPath: issuerPath, logger: logger),
+                serverName: serverName
+            )
+        ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         logger: logger
     )

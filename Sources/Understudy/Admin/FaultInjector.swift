@@ -73,9 +73,14 @@ final class FaultInjector: Sendable {
         }
     }
 
+    /// True while any fault is set, for any endpoint.
+    var isArmed: Bool {
+        self.armed.load(ordering: .acquiring)
+    }
+
     /// Takes one use of the first fault for `endpoint`, if any.
     func take(_ endpoint: Endpoint) -> Fault? {
-        guard self.armed.load(ordering: .acquiring) else { return nil }
+        guard self.isArmed else { return nil }
         return self.state.withLock { state in
             guard let index = state.faults.firstIndex(where: { $0.endpoint == endpoint }) else { return nil }
             let fault = state.faults[index]

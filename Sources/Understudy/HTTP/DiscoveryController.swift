@@ -122,18 +122,12 @@ final class DiscoveryController: Sendable {
         }
     }
 
-    /// A document's headers and prepared body.
-    struct PreparedDocument: Sendable {
-        var headers: HTTPFields
-        var body: ByteBuffer
-    }
-
-    /// What the route at `path` answers to a `GET` without forwarding headers (``StaticDocumentHandler``).
-    func preparedDocument(path: String) -> PreparedDocument? {
+    /// What the route at `path` answers to a `GET` without forwarding headers (``FastPathHandler``).
+    func preparedDocument(path: String) -> PreparedAnswer? {
         switch self.documentPaths[path] {
-        case .discovery: PreparedDocument(headers: Self.discoveryHeaders, body: self.documents.withLock { $0.standard })
-        case .cognitoDiscovery: self.documents.withLock { $0.cognitoDocument }.map { PreparedDocument(headers: Self.discoveryHeaders, body: $0) }
-        case .jwks: PreparedDocument(headers: Self.jwksHeaders, body: self.keys.jwks(now: self.now()))
+        case .discovery: PreparedAnswer(headers: Self.discoveryHeaders, body: self.documents.withLock { $0.standard })
+        case .cognitoDiscovery: self.documents.withLock { $0.cognitoDocument }.map { PreparedAnswer(headers: Self.discoveryHeaders, body: $0) }
+        case .jwks: PreparedAnswer(headers: Self.jwksHeaders, body: self.keys.jwks(now: self.now()))
         case nil: nil
         }
     }

@@ -67,7 +67,7 @@ struct TokenController: Sendable {
             case GrantType.password: body = try await self.password(form: form, client: authenticated.client, attempt: &attempt)
             default: body = try await self.clientCredentials(form: form, client: authenticated.client, attempt: &attempt)
             }
-            context.logger.info("token issued", metadata: ["oauth.client_id": "\(authenticated.client.id)", "oauth.grant_type": "\(grantType)"])
+            Self.logIssued(context.logger, clientID: authenticated.client.id, grantType: grantType)
             return Self.noStoreJSON(body.json)
         } catch let error as OAuthError {
             attempt.record(in: self.audit, at: self.now(), error: error)
@@ -82,16 +82,47 @@ struct TokenController: Sendable {
         }
     }
 
+    static func logIssued(_ logger: Logger, clientID: String, grantType: String) {
+        logger.info("token issued", metadata: ["oauth.client_id": "\(clientID)", "oauth.grant_type": "\(grantType)"])
+    }
+
     /// RFC 6749 §4.4: the client acts for itself, with scopes it is allowed.
     private func clientCredentials(form: FormParameters, client: Client, attempt: inout Attempt) async throws -> TokenResponse {
         let scopes = try ScopeRequest.grant(requested: form["scope"], client: client, userless: true)
         let issued = try await self.issuer.clientCredentialsToken(for: client, scopes: scopes, clientMetadata: try Self.clientMetadata(form))
         attempt.record(in: self.audit, at: self.now(), issued: issued)
-        return TokenResponse(
+        return Self.clientCredentialsResponse(issued)
+    }
+
+    private static func clientCredentialsResponse(_ issued: TokenIssuer.IssuedAccessToken) -> TokenResponse {
+        TokenResponse(
             accessToken: issued.token,
             expiresIn: issued.expiresIn,
             scope: issued.scopes.isEmpty ? nil : issued.scopes.joined(separator: " ")
         )
+    }
+
+    /// ``token(_:context:)``'s answer to a client-credentials request, given without suspending when nothing
+    /// in it has to wait: a form body, a confidential client in the client cache whose secret was verified
+    /// before, no hook, no `aws_client_metadata` (only a hook reads it). Records and logs the token as the
+    /// route does and returns the JSON body of the answer.
+    ///
+    /// Nil for every other request, and for any request the route would refuse, with nothing recorded: the
+    /// route then answers it, and its errors, audit records and logs stay in one place.
+    func clientCredentialsWithoutWaiting(headers: HTTPFields, body: ByteBuffer, logger: () -> Logger) -> [UInt8]? {
+        guard FormParameters.isFormContentType(headers[.contentType]), let form = try? FormParameters.decode(body),
+            form["grant_type"] == GrantType.clientCredentials, form["aws_client_metadata"] == nil,
+            let credentials = try? ClientAuthenticator.credentials(headers, form: form),
+            let authenticated = self.authenticator.authenticatedFromMemory(credentials),
+            authenticated.client.allows(grant: GrantType.clientCredentials),
+            let scopes = try? ScopeRequest.grant(requested: form["scope"], client: authenticated.client, userless: true),
+            let issued = try? self.issuer.clientCredentialsTokenWithoutHook(for: authenticated.client, scopes: scopes)
+        else { return nil }
+        Attempt(grantType: GrantType.clientCredentials, clientID: authenticated.client.id).record(in: self.audit, at: self.now(), issued: issued)
+        Self.logIssued(logger(), clientID: authenticated.client.id, grantType: GrantType.clientCredentials)
+        var writer = JSONWriter()
+        writer.write(object: Self.clientCredentialsResponse(issued).json)
+        return writer.bytes
     }
 
     /// Cognito's `aws_client_metadata`: a JSON object of strings passed to a version 3 hook as `clientMetadata`.
@@ -107,12 +138,11 @@ struct TokenController: Sendable {
     static func noStoreJSON(_ object: [String: JSONValue]) -> Response {
         var writer = JSONWriter()
         writer.write(object: object)
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: "no-store", .pragma: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes))
-        )
+        return Response(status: .ok, headers: Self.noStoreJSONHeaders, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
+
+    /// The headers of ``noStoreJSON(_:)``.
+    static let noStoreJSONHeaders: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store", .pragma: "no-cache"]
 
     /// What the audit log needs to know about one token request.
     struct Attempt {

@@ -39,6 +39,15 @@ struct ClientAuthenticator: Sendable {
         }
     }
 
+    /// The confidential client `credentials` prove, when memory alone answers: the client is cached and this
+    /// secret was verified for it before. Nil is no verdict, only "ask ``authenticate(_:form:requireSecret:)``".
+    func authenticatedFromMemory(_ credentials: Credentials) -> Authenticated? {
+        guard let secret = credentials.secret, let client = self.clients.cached(id: credentials.clientID), !client.isPublic,
+            let hash = client.record.secretHash, self.secrets.isVerifiedBefore(secret, hash: hash)
+        else { return nil }
+        return Authenticated(client: client, method: credentials.method)
+    }
+
     private func authenticate(_ credentials: Credentials, requireSecret: Bool) async throws -> Authenticated {
         guard let client = try await self.clients.find(id: credentials.clientID) else {
             if credentials.secret != nil { try await self.secrets.rejectUnknownClient(secret: credentials.secret) }

@@ -17,10 +17,7 @@ struct FormParameters: Sendable, Equatable {
     /// Reads and parses the body of `request`.
     /// - Throws: ``OAuthError`` `invalid_request` (415-style content type problems and malformed bodies), 413 when too large.
     static func parse(_ request: Request) async throws -> FormParameters {
-        let contentType = request.headers[.contentType]
-        // The exact header every client sends skips the media-type parser.
-        guard contentType == "application/x-www-form-urlencoded" || contentType.flatMap(MediaType.init(from:))?.isType(.applicationUrlEncoded) == true
-        else {
+        guard Self.isFormContentType(request.headers[.contentType]) else {
             throw OAuthError(.invalidRequest, "the request body must be application/x-www-form-urlencoded")
         }
         let buffer: ByteBuffer
@@ -29,6 +26,17 @@ struct FormParameters: Sendable, Equatable {
         } catch {
             throw OAuthError(.invalidRequest, "the request body is larger than \(Self.maximumBodySize) bytes", status: .contentTooLarge)
         }
+        return try Self.decode(buffer)
+    }
+
+    /// Whether a `Content-Type` value names a form body.
+    static func isFormContentType(_ contentType: String?) -> Bool {
+        // The exact header every client sends skips the media-type parser.
+        contentType == "application/x-www-form-urlencoded" || contentType.flatMap(MediaType.init(from:))?.isType(.applicationUrlEncoded) == true
+    }
+
+    /// Decodes a whole body, which must be UTF-8.
+    static func decode(_ buffer: ByteBuffer) throws(OAuthError) -> FormParameters {
         guard let body = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw OAuthError(.invalidRequest, "the request body is not valid UTF-8")
         }

@@ -14,17 +14,31 @@ final class ClientSecretVerifier: Sendable {
     private let verified = Mutex<[String: HashedAuthenticationCode<SHA256>]>([:])
 
     func verify(_ secret: String, hash: String) async throws -> Bool {
-        var hmac = self.keyed
-        hmac.update(data: Array(secret.utf8))
-        let mac = hmac.finalize()
-        // HashedAuthenticationCode's == compares in constant time. A mismatch falls through to bcrypt,
-        // so a wrong secret costs the same whether or not the right one was seen before.
-        if let known = self.verified.withLock({ $0[hash] }), known == mac {
-            return true
-        }
+        let mac = self.mac(secret)
+        // A mismatch falls through to bcrypt, so a wrong secret costs the same whether or not the right one
+        // was seen before.
+        if self.isKnown(mac, hash: hash) { return true }
         guard try await PasswordHasher.verify(secret, hash: hash) else { return false }
         self.verified.withLock { $0[hash] = mac }
         return true
+    }
+
+    /// True when `secret` is the one already verified for `hash`; false means only "not known yet": the
+    /// caller then asks ``verify(_:hash:)``, which does not answer without bcrypt.
+    func isVerifiedBefore(_ secret: String, hash: String) -> Bool {
+        self.isKnown(self.mac(secret), hash: hash)
+    }
+
+    private func mac(_ secret: String) -> HashedAuthenticationCode<SHA256> {
+        var hmac = self.keyed
+        hmac.update(data: Array(secret.utf8))
+        return hmac.finalize()
+    }
+
+    /// HashedAuthenticationCode's == compares in constant time.
+    private func isKnown(_ mac: HashedAuthenticationCode<SHA256>, hash: String) -> Bool {
+        guard let known = self.verified.withLock({ $0[hash] }) else { return false }
+        return known == mac
     }
 
     /// Spends one bcrypt check on a secret presented for a client that does not exist, so response times do

@@ -24,6 +24,11 @@ final class ClientRepository: Sendable {
         return client
     }
 
+    /// The client with `id` if it is in the cache; nil says nothing about the database (ask ``find(id:)``).
+    func cached(id: String) -> Client? {
+        self.cache.withLock { $0.clients[id] }
+    }
+
     /// Every client, by id.
     func all() async throws -> [Client] {
         try await self.writer.read { db in

@@ -42,10 +42,32 @@ struct TokenIssuer: Sendable {
         extra: TokenOverrides? = nil,
         lifetime: Int? = nil
     ) async throws -> IssuedAccessToken {
+        var pending = self.clientCredentialsDraft(for: client, scopes: scopes, lifetime: lifetime)
+        try await self.runHook(&pending.draft, client: client, account: nil, trigger: .clientCredentials, clientMetadata: clientMetadata)
+        if let extra { _ = pending.draft.apply(extra) }
+        return try self.signed(pending)
+    }
+
+    /// The same token as ``clientCredentialsToken(for:scopes:clientMetadata:extra:lifetime:)`` without
+    /// suspending, for a client whose token no hook has to see; nil when a hook applies.
+    func clientCredentialsTokenWithoutHook(for client: Client, scopes: [String]) throws -> IssuedAccessToken? {
+        guard self.hooks.configuration(for: client, trigger: .clientCredentials) == nil else { return nil }
+        return try self.signed(self.clientCredentialsDraft(for: client, scopes: scopes, lifetime: nil))
+    }
+
+    /// A client-credentials access token before the hook, with what its answer needs.
+    private struct PendingClientToken {
+        var draft: TokenDraft
+        var client: Client
+        var jti: String
+        var lifetime: Int
+    }
+
+    private func clientCredentialsDraft(for client: Client, scopes: [String], lifetime: Int?) -> PendingClientToken {
         let issuedAt = Int(self.now().timeIntervalSince1970)
         let jti = UUID.random().lowercaseText
         let accessTTL = lifetime ?? self.accessTokenTTL(for: client)
-        var draft = TokenDraft(
+        let draft = TokenDraft(
             .init(
                 dialect: client.dialect,
                 issuer: self.issuers.issuer(for: client.dialect),
@@ -65,12 +87,16 @@ struct TokenIssuer: Sendable {
                 baseURL: self.baseURL
             )
         )
-        try await self.runHook(&draft, client: client, account: nil, trigger: .clientCredentials, clientMetadata: clientMetadata)
-        if let extra { _ = draft.apply(extra) }
+        return PendingClientToken(draft: draft, client: client, jti: jti, lifetime: accessTTL)
+    }
+
+    /// Finishes the draft and signs its access token.
+    private func signed(_ pending: PendingClientToken) throws -> IssuedAccessToken {
+        var draft = pending.draft
         draft.finish()
         guard let claims = draft.access else { throw OAuthError(.serverError, "no access token was drafted", status: .internalServerError) }
-        let token = try await self.sign(claims, algorithm: client.signingAlgorithm, type: draft.accessTokenType)
-        return IssuedAccessToken(token: token, jti: jti, expiresIn: accessTTL, scopes: draft.scopes, subject: client.id)
+        let token = try self.sign(claims, algorithm: pending.client.signingAlgorithm, type: draft.accessTokenType)
+        return IssuedAccessToken(token: token, jti: pending.jti, expiresIn: pending.lifetime, scopes: draft.scopes, subject: pending.client.id)
     }
 
     /// What a user-facing grant asks the issuer for.
@@ -138,13 +164,13 @@ struct TokenIssuer: Sendable {
 
         var access: IssuedAccessToken?
         if let claims = draft.access {
-            let token = try await self.sign(claims, algorithm: client.signingAlgorithm, type: draft.accessTokenType)
+            let token = try self.sign(claims, algorithm: client.signingAlgorithm, type: draft.accessTokenType)
             access = IssuedAccessToken(token: token, jti: accessJTI, expiresIn: accessTTL, scopes: draft.scopes, subject: grant.account.user.id)
         }
         var idToken: String?
         if var claims = draft.id {
             if let access { claims["at_hash"] = .string(UserClaims.halfHash(access.token)) }
-            idToken = try await self.sign(claims, algorithm: client.signingAlgorithm, type: draft.idTokenType)
+            idToken = try self.sign(claims, algorithm: client.signingAlgorithm, type: draft.idTokenType)
         }
         return IssuedUserTokens(accessToken: access, idToken: idToken, expiresIn: access?.expiresIn ?? idTTL, scopes: draft.scopes)
     }
@@ -179,7 +205,7 @@ struct TokenIssuer: Sendable {
     ///
     /// The header is written here rather than by jwt-kit, which always adds `typ: JWT`: Cognito and IDCS
     /// tokens carry only `kid` and `alg`, and RFC 9068 access tokens `typ: at+jwt`.
-    func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String?) async throws -> String {
+    func sign(_ claims: ClaimSet, algorithm: SigningAlgorithm, type: String?) throws -> String {
         guard let key = self.keys.activeKey(for: algorithm) else {
             throw OAuthError(.serverError, "no \(algorithm.rawValue) signing key is loaded", status: .internalServerError)
         }

@@ -9,9 +9,9 @@ import Testing
 
 @testable import Understudy
 
-/// `StaticDocumentHandler` in a channel pipeline: which requests it answers itself, which it passes on to
+/// `FastPathHandler` in a channel pipeline: which requests it answers itself, which it passes on to
 /// the router, and that answers stay in request order when requests are pipelined.
-@Suite struct StaticDocumentHandlerTests {
+@Suite struct FastPathHandlerTests {
     static let poolID = "us-east-1_Understudy"
 
     static func controller(issuerPath: String = "") async throws -> DiscoveryController {
@@ -30,7 +30,7 @@ import Testing
     }
 
     static func channel(_ controller: DiscoveryController) -> EmbeddedChannel {
-        EmbeddedChannel(handler: StaticDocumentHandler(documents: controller, serverName: "understudy"))
+        EmbeddedChannel(handler: FastPathHandler(documents: controller, tokens: nil, serverName: "understudy"))
     }
 
     static func request(_ path: String, method: HTTPRequest.Method = .get, headers: HTTPFields = [:]) -> HTTPRequestPart {
@@ -150,10 +150,10 @@ import Testing
     }
 
     @Test func theServerInstallsTheHandlerOnEveryConnection() async throws {
-        let configuration = StaticDocumentHandler.http1Configuration(documents: try await Self.controller(), serverName: "understudy")
+        let configuration = FastPathHandler.http1Configuration(documents: try await Self.controller(), tokens: nil, serverName: "understudy")
         let first = configuration.additionalChannelHandlers()
         let second = configuration.additionalChannelHandlers()
-        #expect(first.count == 1 && first.first is StaticDocumentHandler)
+        #expect(first.count == 1 && first.first is FastPathHandler)
         #expect(second.first.map(ObjectIdentifier.init) != first.first.map(ObjectIdentifier.init), "one handler per connection")
     }
 
