@@ -11,7 +11,10 @@ import socket
 import time
 
 import jwt
+import pytest
 import requests
+
+from conftest import start_server
 
 CLIENT = ("orders-service", "orders-secret")  # seed/default.yaml, RS256 client credentials
 ES_CLIENT = ("es-service", "es-secret with spaces&symbols:")  # seed-interop.yaml, ES256
@@ -121,16 +124,37 @@ def test_query_strings_and_other_methods_still_reach_the_router(base_url):
     assert cors[0] == 200 and cors[1]["access-control-allow-origin"] == "*"
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A server of its own, whose log says which path answered each token."""
+    url, stop = start_server()
+    try:
+        yield url, stop.log_path
+    finally:
+        stop()
+
+
+def answered(log_path, client_id):
+    """How many tokens for `client_id` each path issued, from the server's `token issued` log lines."""
+    counts = {"event_loop": 0, "router": 0}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.endswith(" token issued") and f" oauth.client_id={client_id} " in line:
+            for path in counts:
+                counts[path] += f" http.answered_by={path} " in line
+    return counts
+
+
 def prime(base_url, client):
     """The router's answer to a client's first token request leaves its verified secret in memory."""
     r = requests.post(f"{base_url}/oauth2/token", data={"grant_type": "client_credentials"}, auth=client, timeout=10)
     assert r.status_code == 200, r.text
 
 
-def test_token_answers_match_the_routers(base_url):
+def test_token_answers_match_the_routers(server):
     """A plain token request after the first is answered on the event loop; `Connection: keep-alive` sends
     the same request through the router. The answers differ only in the token's `jti` (and `iat`/`exp`
     when a second ticks between them), and both tokens verify against the published keys."""
+    base_url, log_path = server
     host, port = host_port(base_url)
     keys = jwt.PyJWKClient(f"{base_url}/.well-known/jwks.json")
     cases = [
@@ -140,10 +164,13 @@ def test_token_answers_match_the_routers(base_url):
     ]
     for client, body, path in cases:
         prime(base_url, client)
+        before = answered(log_path, client[0])
         with socket.create_connection((host, port)) as sock:
             sock.sendall(token_request(host, body, client, path=path)
                          + token_request(host, body, client, "Connection: keep-alive\r\n", path))
             (fast_status, fast_headers, fast_body), (slow_status, slow_headers, slow_body) = read_responses(sock, 2)
+        after = answered(log_path, client[0])
+        assert (after["event_loop"] - before["event_loop"], after["router"] - before["router"]) == (1, 1)
         assert (fast_status, slow_status) == (200, 200), (fast_body, slow_body)
         fast_headers.pop("date")
         slow_headers.pop("date")
@@ -165,18 +192,22 @@ def test_token_answers_match_the_routers(base_url):
             jwt.decode(token, key.key, algorithms=[fast_header["alg"]], options={"verify_aud": False})
 
 
-def test_pipelined_token_requests_are_answered_in_order(base_url):
+def test_pipelined_token_requests_are_answered_in_order(server):
     """Token requests with different scopes, some for the event loop and some for the router, pipelined on
-    one connection: each answer carries the scope its own request asked for."""
+    one connection: each answer carries the scope its own request asked for. A burst larger than the
+    handler answers from one read is finished by the router, in order too."""
+    base_url, log_path = server
     host, port = host_port(base_url)
     prime(base_url, CLIENT)
+    before = answered(log_path, CLIENT[0])
     scopes = ["orders/get.order", "orders/create.order", "orders/list.orders"]
+    sent = 0
     with socket.create_connection((host, port)) as sock:
         for _ in range(10):
             requests_sent, expected = b"", []
-            for i, scope in enumerate(scopes * 2):
-                # Every third request carries an Origin (the router answers it, with CORS headers).
-                extra = "Origin: http://spa.example\r\n" if i % 3 == 1 else ""
+            for i, scope in enumerate(scopes * 3):
+                # Every fourth request carries an Origin (the router answers it, with CORS headers).
+                extra = "Origin: http://spa.example\r\n" if i % 4 == 3 else ""
                 requests_sent += token_request(host, f"grant_type=client_credentials&scope={scope}".encode(), extra=extra)
                 expected.append((scope, bool(extra)))
             requests_sent += get("/.well-known/jwks.json", host)
@@ -188,12 +219,19 @@ def test_pipelined_token_requests_are_answered_in_order(base_url):
                 assert decoded(json.loads(body)["access_token"])[1]["scope"] == scope
                 assert ("access-control-allow-origin" in headers) == cors
             assert json.loads(answers[-1][2])["keys"]
+            sent += len(expected)
+    after = answered(log_path, CLIENT[0])
+    fast, routed = after["event_loop"] - before["event_loop"], after["router"] - before["router"]
+    assert fast + routed == sent
+    assert fast > 0 and routed > 0, (fast, routed)
 
 
-def test_a_token_request_that_arrives_in_pieces_is_answered(base_url):
+def test_a_token_request_that_arrives_in_pieces_is_answered(server):
     """Head and body in separate TCP segments, the body itself split: the handler gathers it."""
+    base_url, log_path = server
     host, port = host_port(base_url)
     prime(base_url, CLIENT)
+    before = answered(log_path, CLIENT[0])
     request = token_request(host, b"grant_type=client_credentials&scope=orders%2Fget.order")
     head_end = request.index(b"\r\n\r\n") + 4
     with socket.create_connection((host, port)) as sock:
@@ -204,20 +242,27 @@ def test_a_token_request_that_arrives_in_pieces_is_answered(base_url):
         [(status, _, body)] = read_responses(sock, 1)
     assert status == 200, body
     assert json.loads(body)["scope"] == "orders/get.order"
+    assert answered(log_path, CLIENT[0])["event_loop"] == before["event_loop"] + 1
 
 
-def test_token_errors_still_come_from_the_router(base_url):
-    """Requests the fast path declines after reading their body get the route's OAuth errors."""
+def test_token_errors_still_come_from_the_router(server):
+    """Requests the fast path declines after reading their body get the route's OAuth errors. (The wrong
+    secret goes last: the router checks it with bcrypt, and requests pipelined behind it would reach the
+    router only because it is busy.)"""
+    base_url, _ = server
     host, port = host_port(base_url)
     prime(base_url, CLIENT)
     with socket.create_connection((host, port)) as sock:
-        sock.sendall(token_request(host, client=(CLIENT[0], "wrong"))
-                     + token_request(host, b"grant_type=client_credentials&scope=reports%2Fread")
-                     + token_request(host, b"grant_type=client_credentials&grant_type=client_credentials")
-                     + token_request(host, b"grant_type=client_credentials"))
-        wrong, scope, repeated, fine = read_responses(sock, 4)
-    assert wrong[0] == 401 and json.loads(wrong[2])["error"] == "invalid_client"
-    assert wrong[1]["www-authenticate"].startswith("Basic")
+        sock.sendall(token_request(host, b"grant_type=client_credentials&scope=reports%2Fread"))
+        [scope] = read_responses(sock, 1)
+        sock.sendall(token_request(host, b"grant_type=client_credentials&grant_type=client_credentials"))
+        [repeated] = read_responses(sock, 1)
+        sock.sendall(token_request(host, b"grant_type=client_credentials&aws_client_metadata=x"))
+        [metadata] = read_responses(sock, 1)
+        sock.sendall(token_request(host, client=(CLIENT[0], "wrong")))
+        [wrong] = read_responses(sock, 1)
     assert scope[0] == 400 and json.loads(scope[2])["error"] == "invalid_scope"
     assert repeated[0] == 400 and json.loads(repeated[2])["error"] == "invalid_request"
-    assert fine[0] == 200 and json.loads(fine[2])["access_token"]
+    assert metadata[0] == 400 and json.loads(metadata[2])["error"] == "invalid_request"
+    assert wrong[0] == 401 and json.loads(wrong[2])["error"] == "invalid_client"
+    assert wrong[1]["www-authenticate"].startswith("Basic")

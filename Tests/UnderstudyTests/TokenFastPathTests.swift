@@ -25,9 +25,9 @@ import Testing
         let keys: SigningKeys
         let hookClient: HookHTTPClient
 
-        init(issuerPath: String = "", hook: HookConfiguration? = nil) async throws {
+        init(issuerPath: String = "", hook: HookConfiguration? = nil, seedYAML: String? = nil) async throws {
             let database = try AppDatabase.inMemory()
-            let seed = try fixtureSeed()
+            let seed = try seedYAML.map { try SeedLoader.parse($0, file: "fast-path.yaml").0 } ?? fixtureSeed()
             try await Seeder(database: database, now: { testNow }).apply(seed)
             let configuration = ServerConfiguration.test {
                 $0.issuer += issuerPath
@@ -250,10 +250,15 @@ import Testing
         TokenRequest().with { $0.path = "/oauth2/token/" },
         TokenRequest().with { $0.path = "/tenant-a/oauth2/token" },
         TokenRequest().with { $0.method = .put },
+        TokenRequest().with { $0.method = .head },
+        TokenRequest().with { $0.method = .get },
+        TokenRequest().with { $0.headers[.authorization] = basicAuthorization("reporter", "reporter-secret") },
     ])
     func requestsTheRouteMustJudgeGoToItWholeWithNothingRecorded(_ request: TokenRequest) async throws {
         let fixture = try await Fixture()
         try await fixture.remember("svc", secret: "s3cret")
+        // A client that may not use client credentials, remembered as well as svc.
+        try await fixture.remember("reporter", secret: "reporter-secret")
         try Self.send(request, to: fixture.channel)
         let forwarded = try Self.forwarded(fixture.channel)
         #expect(forwarded.head == request.head)
@@ -334,6 +339,140 @@ import Testing
         try Self.send(TokenRequest(), to: fixture.channel)
         #expect(try Self.forwarded(fixture.channel).ends == 0)
         #expect(try Self.answer(fixture.channel)?.0.status == .ok)
+        try await fixture.shutdown()
+    }
+
+    @Test func aClientWhoseSecretChangedGoesToTheRouter() async throws {
+        let fixture = try await Fixture()
+        try await fixture.remember("svc", secret: "s3cret")
+        try await fixture.clients.setSecret(id: "svc", hash: try await PasswordHasher.hash("new-secret"), now: testNow)
+        // Read again, as the router's next request would: cached again, with its new hash.
+        _ = try await fixture.clients.find(id: "svc")
+        try Self.send(TokenRequest(), to: fixture.channel)
+        #expect(try Self.forwarded(fixture.channel).ends == 1)
+        #expect(try Self.answer(fixture.channel) == nil)
+
+        let deleted = try await Fixture()
+        try await deleted.remember("svc", secret: "s3cret")
+        try await deleted.clients.delete(id: "svc")
+        try Self.send(TokenRequest(), to: deleted.channel)
+        #expect(try Self.forwarded(deleted.channel).ends == 1)
+        #expect(try Self.answer(deleted.channel) == nil)
+        try await fixture.shutdown()
+        try await deleted.shutdown()
+    }
+
+    @Test func eachClientsOwnHookSettingDecides() async throws {
+        // A server-wide version 3 hook; one client has its own, the other turns hooks off.
+        let fixture = try await Fixture(
+            hook: HookConfiguration(url: "http://127.0.0.1:9/global", version: 3),
+            seedYAML: """
+                scopes:
+                  - name: orders/get.order
+                clients:
+                  - client_id: own-hook
+                    client_secret: own-secret
+                    grant_types: [client_credentials]
+                    scopes: [orders/get.order]
+                    pre_token_generation: {url: "http://127.0.0.1:9/own", version: 3}
+                  - client_id: no-hook
+                    client_secret: no-secret
+                    grant_types: [client_credentials]
+                    scopes: [orders/get.order]
+                    pre_token_generation: false
+                """
+        )
+        try await fixture.remember("own-hook", secret: "own-secret")
+        try await fixture.remember("no-hook", secret: "no-secret")
+        try Self.send(TokenRequest().with { $0.headers[.authorization] = basicAuthorization("own-hook", "own-secret") }, to: fixture.channel)
+        #expect(try Self.forwarded(fixture.channel).ends == 1)
+        #expect(try Self.answer(fixture.channel) == nil)
+        try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
+        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+
+        try Self.send(TokenRequest().with { $0.headers[.authorization] = basicAuthorization("no-hook", "no-secret") }, to: fixture.channel)
+        #expect(try Self.forwarded(fixture.channel).ends == 0)
+        #expect(try Self.answer(fixture.channel)?.1["scope"] == .string("orders/get.order"))
+        try await fixture.shutdown()
+    }
+
+    @Test func aRequestHeldWhenTheServerQuiescesGoesToTheRouter() async throws {
+        let fixture = try await Fixture()
+        try await fixture.remember("svc", secret: "s3cret")
+        let request = TokenRequest(parts: 2)
+        let parts = request.bodyParts
+        try fixture.channel.writeInbound(HTTPRequestPart.head(request.head))
+        try fixture.channel.writeInbound(HTTPRequestPart.body(parts[0]))
+        #expect(try Self.forwarded(fixture.channel).ends == 0, "held until its end")
+
+        // Hummingbird's connection handler must see the head before the event, to answer it before closing.
+        fixture.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        try fixture.channel.writeInbound(HTTPRequestPart.body(parts[1]))
+        try fixture.channel.writeInbound(HTTPRequestPart.end(nil))
+        let forwarded = try Self.forwarded(fixture.channel)
+        #expect(forwarded.head == request.head && forwarded.body == request.body && forwarded.ends == 1)
+        #expect(try Self.answer(fixture.channel) == nil)
+
+        // The router answers it; later requests go to the router too.
+        try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
+        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        try Self.send(TokenRequest(), to: fixture.channel)
+        #expect(try Self.forwarded(fixture.channel).ends == 1)
+        #expect(try Self.answer(fixture.channel) == nil)
+        try await fixture.shutdown()
+    }
+
+    @Test(arguments: [true, false])
+    func nothingIsAnsweredAfterARequestToCloseOrOnceOutputIsClosed(closeHeader: Bool) async throws {
+        let fixture = try await Fixture()
+        try await fixture.remember("svc", secret: "s3cret")
+        if closeHeader {
+            try Self.send(TokenRequest().with { $0.headers[.connection] = "close" }, to: fixture.channel)
+            #expect(try Self.forwarded(fixture.channel).ends == 1)
+            try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
+            while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        } else {
+            fixture.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.outputClosed)
+        }
+        try Self.send(TokenRequest(), to: fixture.channel)
+        #expect(try Self.forwarded(fixture.channel).ends == 1, "the router decides what happens to it")
+        #expect(try Self.answer(fixture.channel) == nil)
+        #expect(try await fixture.events().isEmpty)
+        try await fixture.shutdown()
+    }
+
+    @Test func aPipelinedBurstIsAnsweredHereOnlyUpToTheLimitPerRead() async throws {
+        let fixture = try await Fixture()
+        try await fixture.remember("svc", secret: "s3cret")
+        let count = FastPathHandler.maximumAnswersPerRead + 2
+        // One read from the socket: every part, then one read-complete.
+        for _ in 0..<count {
+            let request = TokenRequest()
+            fixture.channel.pipeline.fireChannelRead(HTTPRequestPart.head(request.head))
+            for part in request.bodyParts { fixture.channel.pipeline.fireChannelRead(HTTPRequestPart.body(part)) }
+            fixture.channel.pipeline.fireChannelRead(HTTPRequestPart.end(nil))
+        }
+        fixture.channel.pipeline.fireChannelReadComplete()
+        var answered = 0
+        while try Self.answer(fixture.channel) != nil { answered += 1 }
+        var forwardedEnds = 0
+        while let part = try fixture.channel.readInbound(as: HTTPRequestPart.self) {
+            if case .end = part { forwardedEnds += 1 }
+        }
+        #expect(answered == FastPathHandler.maximumAnswersPerRead)
+        #expect(forwardedEnds == 2)
+
+        // The next read starts afresh once the router has answered.
+        for _ in 0..<2 {
+            try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
+        }
+        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        try Self.send(TokenRequest(), to: fixture.channel)
+        #expect(try Self.answer(fixture.channel) != nil)
         try await fixture.shutdown()
     }
 }

@@ -13,11 +13,18 @@ import NIOHTTPTypes
 /// ``DiscoveryController/documentPaths`` with no query, no `X-Forwarded-Host` or `X-Forwarded-Proto`
 /// (per-proxy documents) and no body (no `Content-Length` other than 0). A token request: see
 /// ``TokenFastPath``. Neither may carry `Origin` (CORS), `Connection`, `Transfer-Encoding` or `Expect`.
-/// Everything else goes on to the router as usual, and so does a request that arrives while an earlier one on
-/// the connection is still being answered (HTTP/1.1 pipelining keeps answers in order) or while the
-/// connection cannot take more output (the router's path then applies backpressure to a client that does not
-/// read). A token request this handler declines once its body is in (``TokenFastPath`` answers nil) goes on
-/// to the router whole: head, body and end.
+/// Everything else goes on to the router as usual, and so does a request that arrives
+/// - while an earlier one on the connection is still being answered (HTTP/1.1 pipelining keeps answers in
+///   order);
+/// - while the connection cannot take more output (the router's path then applies backpressure to a client
+///   that does not read);
+/// - after ``maximumAnswersPerRead`` answers from one read (a burst of pipelined token requests must not hold
+///   the event loop, and the other connections on it, for the time of all its signatures);
+/// - once the connection is closing: a request asked to close it, its output is closed, or the server is
+///   shutting down (a request held here then goes to the router, which counts it and answers it first).
+///
+/// A token request this handler declines once its body is in (``TokenFastPath`` answers nil) goes on to the
+/// router whole: head, body and end.
 ///
 /// Hummingbird's connection handler, further down the pipeline, never sees the requests answered here: with
 /// an idle timeout configured (Understudy sets none) it would not count them as activity.
@@ -34,11 +41,18 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var inFlight = 0
     /// The request being read, when this handler may answer it.
     private var pending: Pending?
+    /// Answers given since the last read from the socket completed.
+    private var answersThisRead = 0
+    /// True once this connection is closing or the server is shutting down: the router answers the rest.
+    private var closing = false
     private var dateHeader = HTTPDateHeader()
+
+    /// The most requests answered here from one read; a pipelined burst beyond it goes to the router.
+    static let maximumAnswersPerRead = 4
 
     private enum Pending {
         /// A document request; its answer is sent when the request's end arrives.
-        case document(PreparedAnswer)
+        case document(HTTPRequest, PreparedAnswer)
         /// A token request, with the body read so far.
         case token(HTTPRequest, ByteBuffer)
     }
@@ -57,11 +71,14 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let request):
-            if self.inFlight == 0, self.pending == nil, context.channel.isWritable, let pending = self.pending(for: request) {
+            if self.inFlight == 0, self.pending == nil, !self.closing, self.answersThisRead < Self.maximumAnswersPerRead,
+                context.channel.isWritable, let pending = self.pending(for: request)
+            {
                 self.pending = pending
                 return
             }
             self.inFlight += 1
+            if request.headerFields[values: .connection].contains(where: { $0.lowercased().contains("close") }) { self.closing = true }
         case .body(let part):
             switch self.pending {
             case .document?: return
@@ -80,7 +97,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .end:
             switch self.pending {
-            case .document(let answer)?:
+            case .document(_, let answer)?:
                 self.pending = nil
                 self.send(answer, context: context)
                 return
@@ -97,6 +114,26 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.answersThisRead = 0
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent || event as? ChannelEvent == .outputClosed {
+            self.closing = true
+            // The router's connection handler must see a request held here before this event, to answer it
+            // before it closes the connection; the rest of the request follows it there.
+            switch self.pending {
+            case .document(let request, _)?: self.forward(request, body: ByteBuffer(), context: context)
+            case .token(let request, let body)?: self.forward(request, body: body, context: context)
+            case nil: break
+            }
+            self.pending = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = self.unwrapOutboundIn(data) { self.inFlight = max(0, self.inFlight - 1) }
         context.write(data, promise: promise)
@@ -110,7 +147,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if request.method == .get {
             guard !fields.contains(.xForwardedHost), !fields.contains(.xForwardedProto), fields[.contentLength] ?? "0" == "0" else { return nil }
-            return self.documents.preparedDocument(path: path).map(Pending.document)
+            return self.documents.preparedDocument(path: path).map { Pending.document(request, $0) }
         }
         guard let tokens = self.tokens, tokens.accepts(request, path: path) else { return nil }
         return .token(request, ByteBuffer())
@@ -124,6 +161,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func send(_ answer: PreparedAnswer, context: ChannelHandlerContext) {
+        self.answersThisRead += 1
         var headers = answer.headers
         headers[.contentLength] = String(answer.body.readableBytes)
         headers[.date] = self.dateHeader.current()

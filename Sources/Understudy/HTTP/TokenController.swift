@@ -67,7 +67,7 @@ struct TokenController: Sendable {
             case GrantType.password: body = try await self.password(form: form, client: authenticated.client, attempt: &attempt)
             default: body = try await self.clientCredentials(form: form, client: authenticated.client, attempt: &attempt)
             }
-            Self.logIssued(context.logger, clientID: authenticated.client.id, grantType: grantType)
+            Self.logIssued(context.logger, clientID: authenticated.client.id, grantType: grantType, answeredBy: "router")
             return Self.noStoreJSON(body.json)
         } catch let error as OAuthError {
             attempt.record(in: self.audit, at: self.now(), error: error)
@@ -82,8 +82,12 @@ struct TokenController: Sendable {
         }
     }
 
-    static func logIssued(_ logger: Logger, clientID: String, grantType: String) {
-        logger.info("token issued", metadata: ["oauth.client_id": "\(clientID)", "oauth.grant_type": "\(grantType)"])
+    /// Logs an issued token; `answeredBy` says which path answered: `router` or `event_loop` (``FastPathHandler``).
+    static func logIssued(_ logger: Logger, clientID: String, grantType: String, answeredBy: String) {
+        logger.info(
+            "token issued",
+            metadata: ["oauth.client_id": "\(clientID)", "oauth.grant_type": "\(grantType)", "http.answered_by": "\(answeredBy)"]
+        )
     }
 
     /// RFC 6749 §4.4: the client acts for itself, with scopes it is allowed.
@@ -119,7 +123,7 @@ struct TokenController: Sendable {
             let issued = try? self.issuer.clientCredentialsTokenWithoutHook(for: authenticated.client, scopes: scopes)
         else { return nil }
         Attempt(grantType: GrantType.clientCredentials, clientID: authenticated.client.id).record(in: self.audit, at: self.now(), issued: issued)
-        Self.logIssued(logger(), clientID: authenticated.client.id, grantType: GrantType.clientCredentials)
+        Self.logIssued(logger(), clientID: authenticated.client.id, grantType: GrantType.clientCredentials, answeredBy: "event_loop")
         var writer = JSONWriter()
         writer.write(object: Self.clientCredentialsResponse(issued).json)
         return writer.bytes
