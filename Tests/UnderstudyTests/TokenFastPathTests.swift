@@ -135,6 +135,16 @@ import Testing
         return (head, String(buffer: body), ends)
     }
 
+    /// What the router does for requests it was passed: answers them (the handler counts their ends), and
+    /// the test drops those answers.
+    static func answerAsTheRouter(_ channel: EmbeddedChannel, requests: Int = 1) throws {
+        for _ in 0..<requests {
+            try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try channel.writeOutbound(HTTPResponsePart.end(nil))
+        }
+        while try channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+    }
+
     static func answer(_ channel: EmbeddedChannel) throws -> (HTTPResponse, [String: JSONValue])? {
         guard case .head(let response)? = try channel.readOutbound(as: HTTPResponsePart.self) else { return nil }
         guard case .body(let body)? = try channel.readOutbound(as: HTTPResponsePart.self) else { throw TestFailure("no body") }
@@ -305,9 +315,7 @@ import Testing
         try Self.send(TokenRequest(), to: fixture.channel)
         #expect(try Self.forwarded(fixture.channel).ends == 1)
         fixture.faults.remove(id: id)
-        try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-        try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
-        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        try Self.answerAsTheRouter(fixture.channel)
 
         let request = TokenRequest(parts: 2)
         try fixture.channel.writeInbound(HTTPRequestPart.head(request.head))
@@ -331,11 +339,7 @@ import Testing
         #expect(parts.count == 6, "both requests went to the router, in order")
         #expect(try Self.answer(fixture.channel) == nil)
 
-        for _ in 0..<2 {
-            try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-            try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
-        }
-        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        try Self.answerAsTheRouter(fixture.channel, requests: 2)
         try Self.send(TokenRequest(), to: fixture.channel)
         #expect(try Self.forwarded(fixture.channel).ends == 0)
         #expect(try Self.answer(fixture.channel)?.0.status == .ok)
@@ -387,9 +391,7 @@ import Testing
         try Self.send(TokenRequest().with { $0.headers[.authorization] = basicAuthorization("own-hook", "own-secret") }, to: fixture.channel)
         #expect(try Self.forwarded(fixture.channel).ends == 1)
         #expect(try Self.answer(fixture.channel) == nil)
-        try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-        try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
-        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        try Self.answerAsTheRouter(fixture.channel)
 
         try Self.send(TokenRequest().with { $0.headers[.authorization] = basicAuthorization("no-hook", "no-secret") }, to: fixture.channel)
         #expect(try Self.forwarded(fixture.channel).ends == 0)
@@ -415,9 +417,7 @@ import Testing
         #expect(try Self.answer(fixture.channel) == nil)
 
         // The router answers it; later requests go to the router too.
-        try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-        try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
-        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        try Self.answerAsTheRouter(fixture.channel)
         try Self.send(TokenRequest(), to: fixture.channel)
         #expect(try Self.forwarded(fixture.channel).ends == 1)
         #expect(try Self.answer(fixture.channel) == nil)
@@ -431,9 +431,7 @@ import Testing
         if closeHeader {
             try Self.send(TokenRequest().with { $0.headers[.connection] = "close" }, to: fixture.channel)
             #expect(try Self.forwarded(fixture.channel).ends == 1)
-            try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-            try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
-            while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+            try Self.answerAsTheRouter(fixture.channel)
         } else {
             fixture.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.outputClosed)
         }
@@ -466,11 +464,7 @@ import Testing
         #expect(forwardedEnds == 2)
 
         // The next read starts afresh once the router has answered.
-        for _ in 0..<2 {
-            try fixture.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-            try fixture.channel.writeOutbound(HTTPResponsePart.end(nil))
-        }
-        while try fixture.channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+        try Self.answerAsTheRouter(fixture.channel, requests: 2)
         try Self.send(TokenRequest(), to: fixture.channel)
         #expect(try Self.answer(fixture.channel) != nil)
         try await fixture.shutdown()
