@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPTypes
 import JWTKit
 import Synchronization
 import Testing
@@ -302,5 +303,77 @@ import Testing
         }
         // Every pair without a NUL and with an id came back exactly.
         #expect(roundTrips == plain && plain > 1000 && refused > 0)
+    }
+
+    @Test func headerValuesAreTheSubscriptsForOnceRepeatedAndAbsentFields() {
+        let cases: [HTTPFields] = [
+            [:],
+            [.authorization: "Basic YTpi"],
+            [.contentType: "application/x-www-form-urlencoded", .contentLength: "29"],
+            HTTPFields([HTTPField(name: .authorization, value: "Basic YTpi"), HTTPField(name: .authorization, value: "Bearer x")]),
+            HTTPFields([
+                HTTPField(name: .contentLength, value: "1"), HTTPField(name: .accept, value: "*/*"), HTTPField(name: .contentLength, value: "2"),
+            ]),
+            HTTPFields([HTTPField(name: HTTPField.Name("CONTENT-TYPE")!, value: "text/plain"), HTTPField(name: .contentType, value: "")]),
+            HTTPFields([HTTPField(name: .cookie, value: "a=1"), HTTPField(name: .cookie, value: "b=2")]),
+        ]
+        for fields in cases {
+            for name in [HTTPField.Name.authorization, .contentType, .contentLength, .cookie, .accept, .origin] {
+                #expect(fields.value(name) == fields[name], "\(name) in \(fields)")
+            }
+        }
+    }
+
+    /// The audit log's row insert through SQLite's C API stores what GRDB's record insert stores (a value
+    /// ends at a NUL byte in both), and an insert SQLite refuses is a `DatabaseError` with SQLite's code and message.
+    @Test func auditRowsBoundByHandAreGRDBsRows() throws {
+        let database = try AppDatabase.inMemory()
+        let time = Date(timeIntervalSince1970: 1_764_000_000.123)
+        let events = [
+            AuditEvent(
+                time: time,
+                action: "token",
+                outcome: .issued,
+                grantType: "client_credentials",
+                clientID: "svc",
+                subject: "svc",
+                scopes: "orders/read orders/write",
+                jti: "9f1c",
+                reason: nil
+            ),
+            AuditEvent(
+                time: time.addingTimeInterval(1),
+                action: "token",
+                outcome: .denied,
+                grantType: nil,
+                clientID: "cl\u{0}ient é😀",
+                subject: nil,
+                scopes: "",
+                jti: nil,
+                reason: "invalid_client: client authentication failed\u{0}!"
+            ),
+        ]
+        let (byHand, byRecord) = try database.writer.write { db in
+            let insert = try db.cachedStatement(sql: AuditEvent.insertSQL)
+            for event in events { try event.insert(with: insert, in: db) }
+            for var event in events { try event.insert(db) }
+            let rows = try Row.fetchAll(db, sql: "SELECT *, length(CAST(clientID AS BLOB)) AS clientIDBytes FROM auditEvent ORDER BY id")
+            return (Array(rows[0..<2]), Array(rows[2..<4]))
+        }
+        for (hand, record) in zip(byHand, byRecord) {
+            for column in record.columnNames where column != "id" {
+                #expect(hand[column] as DatabaseValue == record[column] as DatabaseValue, "\(column)")
+            }
+        }
+        #expect(byHand[0]["scopes"] == "orders/read orders/write" && byHand[1]["reason"] == "invalid_client: client authentication failed")
+
+        let refused = #expect(throws: DatabaseError.self) {
+            try database.writer.write { db in
+                try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON auditEvent BEGIN SELECT RAISE(ABORT, 'no audit today'); END")
+                try events[0].insert(with: db.cachedStatement(sql: AuditEvent.insertSQL), in: db)
+            }
+        }
+        #expect(refused?.resultCode == .SQLITE_CONSTRAINT)
+        #expect(refused?.message == "no audit today")
     }
 }

@@ -146,7 +146,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return nil
         }
         if request.method == .get {
-            guard !fields.contains(.xForwardedHost), !fields.contains(.xForwardedProto), fields[.contentLength] ?? "0" == "0" else { return nil }
+            guard !fields.contains(.xForwardedHost), !fields.contains(.xForwardedProto), fields.value(.contentLength) ?? "0" == "0" else {
+                return nil
+            }
             return self.documents.preparedDocument(path: path).map { Pending.document(request, $0) }
         }
         guard let tokens = self.tokens, tokens.accepts(request, path: path) else { return nil }

@@ -114,7 +114,7 @@ struct TokenController: Sendable {
     /// Nil for every other request, and for any request the route would refuse, with nothing recorded: the
     /// route then answers it, and its errors, audit records and logs stay in one place.
     func clientCredentialsWithoutWaiting(headers: HTTPFields, body: ByteBuffer, logger: () -> Logger) -> [UInt8]? {
-        guard FormParameters.isFormContentType(headers[.contentType]), let form = try? FormParameters.decode(body),
+        guard FormParameters.isFormContentType(headers.value(.contentType)), let form = try? FormParameters.decode(body),
             form["grant_type"] == GrantType.clientCredentials, form["aws_client_metadata"] == nil,
             let credentials = try? ClientAuthenticator.credentials(headers, form: form),
             let authenticated = self.authenticator.authenticatedFromMemory(credentials),

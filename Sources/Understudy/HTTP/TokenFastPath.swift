@@ -26,7 +26,7 @@ final class TokenFastPath: Sendable {
 
     func accepts(_ request: HTTPRequest, path: String) -> Bool {
         guard request.method == .post, self.paths.contains(path), !self.faults.isArmed,
-            let length = request.headerFields[.contentLength].flatMap({ Int($0) })
+            let length = request.headerFields.value(.contentLength).flatMap({ Int($0) })
         else { return false }
         return (1...FormParameters.maximumBodySize).contains(length)
     }

@@ -81,7 +81,7 @@ struct ClientAuthenticator: Sendable {
 
     /// The credentials the request presents, from the Basic header or the body, never both.
     static func credentials(_ headers: HTTPFields, form: FormParameters) throws -> Credentials? {
-        if let authorization = headers[.authorization], let basic = try Self.basic(authorization) {
+        if let authorization = headers.value(.authorization), let basic = try Self.basic(authorization) {
             guard form["client_secret"] == nil else {
                 throw OAuthError(.invalidRequest, "use one client authentication method, not Basic and client_secret together")
             }
@@ -104,7 +104,8 @@ struct ClientAuthenticator: Sendable {
         let space = utf8.firstIndex(of: UInt8(ascii: " "))
         let scheme = Substring(utf8[..<(space ?? utf8.endIndex)])
         guard scheme.lowercased() == "basic" else { return nil }
-        let malformed = OAuthError.invalidClient("malformed Basic credentials")
+        // Built when thrown: an OAuthError with its `WWW-Authenticate` header costs more than the parse.
+        var malformed: OAuthError { .invalidClient("malformed Basic credentials") }
         guard let space else { throw malformed }
         let encoded = Substring(utf8[utf8.index(after: space)...]).trimmingHTTPWhitespace()
         // Padding only at the end, as RFC 4648 §3.2 has it (the decoder alone would accept `QQ=A`).

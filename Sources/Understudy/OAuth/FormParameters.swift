@@ -17,7 +17,7 @@ struct FormParameters: Sendable, Equatable {
     /// Reads and parses the body of `request`.
     /// - Throws: ``OAuthError`` `invalid_request` (415-style content type problems and malformed bodies), 413 when too large.
     static func parse(_ request: Request) async throws -> FormParameters {
-        guard Self.isFormContentType(request.headers[.contentType]) else {
+        guard Self.isFormContentType(request.headers.value(.contentType)) else {
             throw OAuthError(.invalidRequest, "the request body must be application/x-www-form-urlencoded")
         }
         let buffer: ByteBuffer

@@ -33,7 +33,7 @@ final class AuditLog: Service, Sendable {
         do {
             try await self.writer.write { db in
                 let insert = try db.cachedStatement(sql: AuditEvent.insertSQL)
-                for event in batch { try insert.execute(arguments: event.insertArguments) }
+                for event in batch { try event.insert(with: insert, in: db) }
             }
         } catch {
             // Put the batch back so a later flush retries it.
