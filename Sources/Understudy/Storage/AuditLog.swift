@@ -33,7 +33,7 @@ final class AuditLog: Service, Sendable {
         do {
             try await self.writer.write { db in
                 let insert = try db.cachedStatement(sql: AuditEvent.insertSQL)
-                for event in batch { try event.insert(with: insert, in: db) }
+                for event in batch { try event.insert(with: insert) }
             }
         } catch {
             // Put the batch back so a later flush retries it.
